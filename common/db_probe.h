@@ -1,0 +1,29 @@
+// Readiness: whether the database answers a trivial query, over one dedicated
+// connection kept apart from the request pool so a busy pool never reads as a
+// dead database.
+//
+//   DbProbe probe(config.db);
+//   bool ready = probe.Check(absl::Now() + absl::Seconds(1)).ok();
+#pragma once
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "common/pg_connection.h"
+
+namespace asyncgrpc {
+
+// Not thread-safe: one caller (the health thread, or main at start-up) at a
+// time.
+class DbProbe {
+ public:
+  explicit DbProbe(DbOptions options) : options_(std::move(options)) {}
+
+  // Reconnects if needed and runs SELECT 1, never blocking past `deadline`.
+  absl::Status Check(absl::Time deadline);
+
+ private:
+  DbOptions options_;
+  PgConnPtr conn_;
+};
+
+}  // namespace asyncgrpc

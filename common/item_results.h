@@ -1,0 +1,34 @@
+// Builds ItemService responses from libpq results in binary format. Pure
+// mapping, shared by both services so the same rows always serialize to the
+// same bytes.
+//
+//   absl::Status status = BuildGetItemResponse(result, id, &item);  //
+//   NOT_FOUND if no row
+#pragma once
+
+#include <cstdint>
+
+#include "absl/status/status.h"
+#include "common/request_validation.h"
+#include "items/v1/items.pb.h"
+#include "libpq-fe.h"
+
+namespace asyncgrpc {
+
+// `result` is a PGRES_TUPLES_OK result of kGetItemStatement.
+absl::Status BuildGetItemResponse(const PGresult* result, int64_t id,
+                                  items::v1::Item* item);
+
+// `result` is a PGRES_TUPLES_OK result of a list statement bound by
+// BindListItems for `query` (one row more than the page, which only decides
+// whether next_page_token is set).
+absl::Status BuildListItemsResponse(const PGresult* result,
+                                    const ListItemsQuery& query,
+                                    items::v1::ListItemsResponse* response);
+
+// Fills `item` from row `row`; INTERNAL if the result's columns are not the
+// items columns.
+absl::Status ReadItemRow(const PGresult* result, int row,
+                         items::v1::Item* item);
+
+}  // namespace asyncgrpc

@@ -1,0 +1,43 @@
+// Everything a service binary does around its ItemService implementation, once
+// for both: listen, reflection, grpc.health.v1 readiness that follows the
+// database, and a graceful drain on SIGTERM/SIGINT.
+//
+//   int main(int argc, char** argv) {
+//     BlockTerminationSignals();  // before any thread starts
+//     ...
+//     absl::Status status = RunServer(service, probe, options);
+#pragma once
+
+#include <grpcpp/server_builder.h>
+
+#include <functional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "common/db_probe.h"
+
+namespace asyncgrpc {
+
+struct ServerOptions {
+  // host:port; port 0 picks a free one.
+  std::string listen;
+  absl::Duration shutdown_grace = absl::Seconds(10);
+  absl::Duration health_check_interval = absl::Seconds(1);
+  // Service-specific builder settings (thread caps, pollers, ...).
+  std::function<void(grpc::ServerBuilder&)> configure_builder;
+};
+
+// Blocks SIGTERM and SIGINT in the calling thread and every thread it starts
+// later, so RunServer can wait for them synchronously. Call first thing in
+// main().
+void BlockTerminationSignals();
+
+// Serves `service` until SIGTERM or SIGINT, then: health NOT_SERVING, stop
+// accepting calls, give in-flight calls `shutdown_grace` to finish, cancel the
+// rest, return. Prints "listening on HOST:PORT" on stdout once serving, for
+// scripts and tests that pass port 0.
+absl::Status RunServer(grpc::Service& service, DbProbe& probe,
+                       const ServerOptions& options);
+
+}  // namespace asyncgrpc

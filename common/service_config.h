@@ -1,0 +1,40 @@
+// The flags both services share (database, pool, shutdown, health) and their
+// validation. Each service's main.cc defines only what differs: its --listen
+// default and its concurrency knobs.
+//
+//   absl::StatusOr<ServiceConfig> config =
+//   ServiceConfigFromFlags("asyncgrpc-sync");
+#pragma once
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/pg_connection.h"
+
+namespace asyncgrpc {
+
+// The service name whose health status follows database reachability.
+inline constexpr char kItemServiceName[] = "items.v1.ItemService";
+
+struct ServiceConfig {
+  DbOptions db;
+  int db_pool_size = 16;
+  // Reproduces the original study: a new connection for every query, no
+  // prepared statements.
+  bool db_connect_per_request = false;
+  // Longest a call waits for a free connection when its own deadline allows
+  // longer (or has none).
+  absl::Duration db_acquire_timeout = absl::Seconds(5);
+  // Bounds each (re)connect attempt.
+  absl::Duration db_connect_timeout = absl::Seconds(2);
+  absl::Duration shutdown_grace = absl::Seconds(10);
+  absl::Duration health_check_interval = absl::Seconds(1);
+};
+
+// Reads the shared flags (falling back to $DATABASE_URL for --db);
+// INVALID_ARGUMENT naming the flag when a value is out of range.
+absl::StatusOr<ServiceConfig> ServiceConfigFromFlags(
+    std::string application_name);
+
+}  // namespace asyncgrpc

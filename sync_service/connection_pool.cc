@@ -1,0 +1,156 @@
+#include "sync_service/connection_pool.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "common/pg_errors.h"
+
+namespace asyncgrpc::sync {
+namespace {
+
+// How often a waiting call looks for its own cancellation.
+constexpr absl::Duration kWaitPollInterval = absl::Milliseconds(20);
+
+// A call gives up waiting for a connection once four fifths of its remaining
+// time are spent, so the caller sees RESOURCE_EXHAUSTED rather than its own
+// DEADLINE_EXCEEDED, and a connection won with almost no time left is not spent
+// on a query that cannot finish.
+absl::Time AcquireDeadline(const CallContext& call, absl::Duration limit) {
+  const absl::Time now = absl::Now();
+  absl::Time deadline = now + limit;
+  if (call.deadline != absl::InfiniteFuture()) {
+    deadline = std::min(deadline, now + (call.deadline - now) * 4 / 5);
+  }
+  return deadline;
+}
+
+}  // namespace
+
+ConnectionPool::ConnectionPool(Options options)
+    : options_(std::move(options)), slots_(options_.size) {
+  absl::MutexLock lock(&mu_);
+  for (int i = options_.size - 1; i >= 0; --i) {
+    free_slots_.push_back(i);
+  }
+}
+
+absl::StatusOr<int> ConnectionPool::AcquireSlot(const CallContext& call) {
+  const absl::Time give_up = AcquireDeadline(call, options_.acquire_timeout);
+  absl::MutexLock lock(&mu_);
+  while (free_slots_.empty()) {
+    if (call.is_cancelled()) {
+      return absl::CancelledError(
+          "call cancelled while waiting for a database connection");
+    }
+    const absl::Time now = absl::Now();
+    if (now >= give_up) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "no database connection became free in time (pool of ", options_.size,
+          "); raise --db_pool_size or the call's deadline"));
+    }
+    slot_freed_.WaitWithDeadline(&mu_,
+                                 std::min(give_up, now + kWaitPollInterval));
+  }
+  const int index = free_slots_.back();
+  free_slots_.pop_back();
+  return index;
+}
+
+void ConnectionPool::ReleaseSlot(int index) {
+  {
+    absl::MutexLock lock(&mu_);
+    free_slots_.push_back(index);
+  }
+  slot_freed_.Signal();
+}
+
+absl::Status ConnectionPool::Connect(Slot& slot, const CallContext& call) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (absl::Now() < reconnect_not_before_) {
+      return last_connect_error_;
+    }
+  }
+  const absl::Time deadline =
+      std::min(call.deadline, absl::Now() + options_.connect_timeout);
+  absl::StatusOr<PgConnPtr> conn = ConnectWithin(options_.db, deadline);
+  absl::Status status = conn.status();
+  if (status.ok() && !options_.connect_per_request) {
+    status = PrepareStatements(conn->get());
+  }
+  absl::MutexLock lock(&mu_);
+  if (!status.ok()) {
+    reconnect_not_before_ = absl::Now() + options_.reconnect_backoff;
+    last_connect_error_ = status;
+    return status;
+  }
+  reconnect_not_before_ = absl::InfinitePast();
+  slot.conn = *std::move(conn);
+  slot.cancel.reset(PQgetCancel(slot.conn.get()));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<PgResultPtr> ConnectionPool::RunQuery(Slot& slot,
+                                                     const BoundQuery& query,
+                                                     const CallContext& call) {
+  PGconn* conn = slot.conn.get();
+  QueryWatchdog::Watch watch =
+      watchdog_.Start(slot.cancel.get(), call.deadline, call.is_cancelled);
+  const Statement& statement = *query.statement;
+  PgResultPtr result(
+      options_.connect_per_request
+          ? PQexecParams(conn, statement.sql, query.param_count,
+                         statement.param_types.data(), query.values.data(),
+                         query.lengths.data(), query.formats.data(),
+                         kBinaryFormat)
+          : PQexecPrepared(conn, statement.name, query.param_count,
+                           query.values.data(), query.lengths.data(),
+                           query.formats.data(), kBinaryFormat));
+  absl::Status status = StatusFromResult(result.get(), conn);
+  if (status.ok()) {
+    return result;
+  }
+  if (watch.Fired() && absl::IsDeadlineExceeded(status)) {
+    if (absl::Now() < call.deadline) {
+      return absl::CancelledError("call cancelled; its query was stopped");
+    }
+    return absl::DeadlineExceededError(
+        "deadline exceeded while the query ran; it was cancelled");
+  }
+  return status;
+}
+
+absl::StatusOr<PgResultPtr> ConnectionPool::Execute(const BoundQuery& query,
+                                                    const CallContext& call) {
+  absl::StatusOr<int> index = AcquireSlot(call);
+  if (!index.ok()) {
+    return index.status();
+  }
+  Slot& slot = slots_[*index];
+  absl::StatusOr<PgResultPtr> result;
+  // A pooled connection may be stale after a database restart: one retry on a
+  // fresh connection (the statements are read-only, so running one twice is
+  // harmless).
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    const bool fresh = slot.conn == nullptr;
+    if (fresh) {
+      if (absl::Status status = Connect(slot, call); !status.ok()) {
+        result = status;
+        break;
+      }
+    }
+    result = RunQuery(slot, query, call);
+    if (options_.connect_per_request ||
+        (!result.ok() && IsConnectionFailure(result.status()))) {
+      slot.cancel.reset();
+      slot.conn.reset();
+    }
+    if (result.ok() || !IsConnectionFailure(result.status()) || fresh) {
+      break;
+    }
+  }
+  ReleaseSlot(*index);
+  return result;
+}
+
+}  // namespace asyncgrpc::sync

@@ -1,0 +1,83 @@
+// A fixed-size pool of blocking libpq connections with prepared statements, for
+// handler threads that wait on the database. A call waits for a free connection
+// no longer than its deadline allows (then RESOURCE_EXHAUSTED), its query is
+// cancelled when the call ends early, and a lost database makes calls fail fast
+// with UNAVAILABLE until a reconnect succeeds.
+//
+//   ConnectionPool pool(options);
+//   absl::StatusOr<PgResultPtr> result = pool.Execute(query, {.deadline = ...,
+//   .is_cancelled = ...});
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/pg_connection.h"
+#include "common/queries.h"
+#include "sync_service/query_watchdog.h"
+
+namespace asyncgrpc::sync {
+
+// What the pool needs to know of the RPC it works for.
+struct CallContext {
+  absl::Time deadline = absl::InfiniteFuture();
+  // Polled while waiting; true once the client cancelled or the server is
+  // shutting the call down.
+  std::function<bool()> is_cancelled = [] { return false; };
+};
+
+class ConnectionPool {
+ public:
+  struct Options {
+    DbOptions db;
+    int size = 16;
+    bool connect_per_request = false;
+    absl::Duration acquire_timeout = absl::Seconds(5);
+    absl::Duration connect_timeout = absl::Seconds(2);
+    // After a failed connect, calls fail fast for this long instead of each
+    // trying again.
+    absl::Duration reconnect_backoff = absl::Milliseconds(200);
+  };
+
+  explicit ConnectionPool(Options options);
+  ConnectionPool(const ConnectionPool&) = delete;
+  ConnectionPool& operator=(const ConnectionPool&) = delete;
+
+  // Runs `query` and returns its PGRES_TUPLES_OK result, or the reason it could
+  // not.
+  absl::StatusOr<PgResultPtr> Execute(const BoundQuery& query,
+                                      const CallContext& call);
+
+ private:
+  struct CancelDeleter {
+    void operator()(PGcancel* cancel) const { PQfreeCancel(cancel); }
+  };
+  // Touched only by the thread that holds the slot.
+  struct Slot {
+    PgConnPtr conn;
+    std::unique_ptr<PGcancel, CancelDeleter> cancel;
+  };
+
+  absl::StatusOr<int> AcquireSlot(const CallContext& call);
+  void ReleaseSlot(int index);
+  absl::Status Connect(Slot& slot, const CallContext& call);
+  absl::StatusOr<PgResultPtr> RunQuery(Slot& slot, const BoundQuery& query,
+                                       const CallContext& call);
+
+  const Options options_;
+  QueryWatchdog watchdog_;
+  std::vector<Slot> slots_;
+
+  absl::Mutex mu_;
+  absl::CondVar slot_freed_;
+  std::vector<int> free_slots_ ABSL_GUARDED_BY(mu_);
+  absl::Time reconnect_not_before_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  absl::Status last_connect_error_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace asyncgrpc::sync

@@ -1,0 +1,25 @@
+// items.v1.ItemService on gRPC's synchronous API: each call holds a gRPC thread
+// while it waits for a pooled connection and for PostgreSQL to answer.
+#pragma once
+
+#include "items/v1/items.grpc.pb.h"
+#include "sync_service/connection_pool.h"
+
+namespace asyncgrpc::sync {
+
+class ItemServiceImpl final : public items::v1::ItemService::Service {
+ public:
+  explicit ItemServiceImpl(ConnectionPool& pool) : pool_(pool) {}
+
+  grpc::Status GetItem(grpc::ServerContext* context,
+                       const items::v1::GetItemRequest* request,
+                       items::v1::Item* response) override;
+  grpc::Status ListItems(grpc::ServerContext* context,
+                         const items::v1::ListItemsRequest* request,
+                         items::v1::ListItemsResponse* response) override;
+
+ private:
+  ConnectionPool& pool_;
+};
+
+}  // namespace asyncgrpc::sync
