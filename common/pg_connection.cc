@@ -91,4 +91,18 @@ absl::Status PrepareStatements(PGconn* conn) {
   return absl::OkStatus();
 }
 
+absl::Status CheckDatabaseReady(const DbOptions& options, absl::Time deadline) {
+  absl::StatusOr<PgConnPtr> conn = ConnectWithin(options, deadline);
+  if (!conn.ok()) {
+    return conn.status();
+  }
+  if (absl::Status status = PrepareStatements(conn->get()); !status.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the database lacks the items schema (scripts/local-postgres applies "
+        "it): ",
+        status.message()));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace asyncgrpc

@@ -48,6 +48,10 @@ absl::StatusOr<PgConnPtr> ConnectWithin(const DbOptions& options,
 // connection.
 absl::Status PrepareStatements(PGconn* conn);
 
+// Start-up check: the database answers and has the schema every statement
+// needs.
+absl::Status CheckDatabaseReady(const DbOptions& options, absl::Time deadline);
+
 // Waits until `fd` is readable (or writable) or `deadline` passes; false on
 // timeout.
 bool WaitForSocket(int fd, bool for_write, absl::Time deadline);

@@ -26,7 +26,8 @@ bool IsUnavailableState(absl::string_view sqlstate) {
 
 std::string OneLine(absl::string_view message) {
   std::string line = absl::StrReplaceAll(
-      absl::StripTrailingAsciiWhitespace(message), {{"\n", "; "}, {"\t", " "}});
+      absl::StripTrailingAsciiWhitespace(message),
+      {{"\r\n", "; "}, {"\n", "; "}, {"\r", " "}, {"\t", " "}});
   return line.empty() ? "no details from libpq" : line;
 }
 
@@ -39,6 +40,11 @@ absl::Status StatusFromResult(const PGresult* result, const PGconn* conn) {
       result == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(result);
   if (exec_status == PGRES_TUPLES_OK || exec_status == PGRES_COMMAND_OK) {
     return absl::OkStatus();
+  }
+  if (result != nullptr && exec_status != PGRES_FATAL_ERROR &&
+      exec_status != PGRES_NONFATAL_ERROR && PQstatus(conn) == CONNECTION_OK) {
+    return absl::InternalError(
+        absl::StrCat("unexpected database result: ", PQresStatus(exec_status)));
   }
   const char* sqlstate_field =
       result == nullptr ? nullptr

@@ -11,8 +11,11 @@
 #include <memory>
 #include <thread>
 
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "common/db_probe.h"
 #include "common/flags.h"
 #include "common/service_config.h"
 #include "grpc/health/v1/health.pb.h"
@@ -53,6 +56,24 @@ void RunHealthLoop(grpc::HealthCheckServiceInterface& health, DbProbe& probe,
   }
 }
 
+// Catches the common mistakes before gRPC does (it logs a multi-line error of
+// its own).
+absl::Status CheckListenAddress(const std::string& listen) {
+  if (absl::StartsWith(listen, "unix:")) {
+    return absl::OkStatus();
+  }
+  const size_t colon = listen.rfind(':');
+  int port = -1;
+  if (colon == std::string::npos || colon == 0 ||
+      !absl::SimpleAtoi(listen.substr(colon + 1), &port) || port < 0 ||
+      port > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--listen must be HOST:PORT (e.g. 127.0.0.1:50051), got \"", listen,
+        "\""));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 void BlockTerminationSignals() {
@@ -60,8 +81,11 @@ void BlockTerminationSignals() {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 }
 
-absl::Status RunServer(grpc::Service& service, DbProbe& probe,
+absl::Status RunServer(grpc::Service& service, const DbOptions& db,
                        const ServerOptions& options) {
+  if (absl::Status status = CheckListenAddress(options.listen); !status.ok()) {
+    return status;
+  }
   // Referencing a health message links its descriptors in, so reflection
   // clients can call grpc.health.v1.Health by name (gRPC's built-in health
   // service carries no descriptors).
@@ -73,6 +97,9 @@ absl::Status RunServer(grpc::Service& service, DbProbe& probe,
   int port = 0;
   builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
                            &port);
+  // gRPC enables SO_REUSEPORT by default: a second server on a taken port would
+  // silently share it.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.RegisterService(&service);
   if (options.configure_builder) {
     options.configure_builder(builder);
@@ -87,6 +114,7 @@ absl::Status RunServer(grpc::Service& service, DbProbe& probe,
   health->SetServingStatus("", true);
   health->SetServingStatus(kItemServiceName, true);
 
+  DbProbe probe(db);
   absl::Notification stop_health;
   std::thread health_thread([&] {
     RunHealthLoop(*health, probe, options.health_check_interval, stop_health);

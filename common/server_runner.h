@@ -5,7 +5,7 @@
 //   int main(int argc, char** argv) {
 //     BlockTerminationSignals();  // before any thread starts
 //     ...
-//     absl::Status status = RunServer(service, probe, options);
+//     absl::Status status = RunServer(service, config.db, options);
 #pragma once
 
 #include <grpcpp/server_builder.h>
@@ -15,7 +15,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
-#include "common/db_probe.h"
+#include "common/pg_connection.h"
 
 namespace asyncgrpc {
 
@@ -37,7 +37,7 @@ void BlockTerminationSignals();
 // accepting calls, give in-flight calls `shutdown_grace` to finish, cancel the
 // rest, return. Prints "listening on HOST:PORT" on stdout once serving, for
 // scripts and tests that pass port 0.
-absl::Status RunServer(grpc::Service& service, DbProbe& probe,
+absl::Status RunServer(grpc::Service& service, const DbOptions& db,
                        const ServerOptions& options);
 
 }  // namespace asyncgrpc

@@ -1,9 +1,11 @@
 #include "common/service_config.h"
 
 #include <cstdlib>
+#include <iostream>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "common/flags.h"
 
 ABSL_FLAG(std::string, db, "",
           "libpq connection URI or key=value string; empty means "
@@ -73,6 +75,26 @@ absl::StatusOr<ServiceConfig> ServiceConfigFromFlags(
     return absl::InvalidArgumentError("--shutdown_grace must not be negative");
   }
   return config;
+}
+
+ServiceConfig ServiceConfigOrExit(std::string application_name) {
+  absl::StatusOr<ServiceConfig> config =
+      ServiceConfigFromFlags(std::move(application_name));
+  if (!config.ok()) {
+    ExitWithUsageError(config.status().message());
+  }
+  if (absl::Status status = CheckDatabaseReady(
+          config->db, absl::Now() + config->db_connect_timeout);
+      !status.ok()) {
+    ExitWithUsageError(status.message());
+  }
+  if (config->db_connect_per_request) {
+    std::cerr << ProgramName()
+              << ": REPRODUCTION MODE --db_connect_per_request: a new database "
+                 "connection for every query, as the original study did"
+              << std::endl;
+  }
+  return *std::move(config);
 }
 
 }  // namespace asyncgrpc

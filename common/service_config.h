@@ -37,4 +37,9 @@ struct ServiceConfig {
 absl::StatusOr<ServiceConfig> ServiceConfigFromFlags(
     std::string application_name);
 
+// ServiceConfigFromFlags, then checks that the database answers and has the
+// schema. On any problem prints one line and exits 2. Announces the
+// reproduction mode when it is on.
+ServiceConfig ServiceConfigOrExit(std::string application_name);
+
 }  // namespace asyncgrpc

@@ -74,19 +74,31 @@ absl::Status ConnectionPool::Connect(Slot& slot, const CallContext& call) {
   const absl::Time deadline =
       std::min(call.deadline, absl::Now() + options_.connect_timeout);
   absl::StatusOr<PgConnPtr> conn = ConnectWithin(options_.db, deadline);
-  absl::Status status = conn.status();
-  if (status.ok() && !options_.connect_per_request) {
-    status = PrepareStatements(conn->get());
-  }
-  absl::MutexLock lock(&mu_);
-  if (!status.ok()) {
+  if (!conn.ok()) {
+    absl::MutexLock lock(&mu_);
     reconnect_not_before_ = absl::Now() + options_.reconnect_backoff;
-    last_connect_error_ = status;
-    return status;
+    last_connect_error_ = conn.status();
+    return conn.status();
   }
-  reconnect_not_before_ = absl::InfinitePast();
+  {
+    absl::MutexLock lock(&mu_);
+    reconnect_not_before_ = absl::InfinitePast();
+  }
   slot.conn = *std::move(conn);
   slot.cancel.reset(PQgetCancel(slot.conn.get()));
+  if (!options_.connect_per_request) {
+    // Preparing takes a lock on the table, so it can wait as long as a query.
+    QueryWatchdog::Watch watch =
+        watchdog_.Start(slot.cancel.get(), call.deadline, call.is_cancelled);
+    if (absl::Status status = PrepareStatements(slot.conn.get());
+        !status.ok()) {
+      slot.cancel.reset();
+      slot.conn.reset();
+      return watch.Fired() ? absl::DeadlineExceededError(
+                                 "call ended while preparing statements")
+                           : status;
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -118,6 +130,18 @@ absl::StatusOr<PgResultPtr> ConnectionPool::RunQuery(Slot& slot,
         "deadline exceeded while the query ran; it was cancelled");
   }
   return status;
+}
+
+void ConnectionPool::Warm(absl::Time deadline) {
+  if (options_.connect_per_request) {
+    return;
+  }
+  const CallContext call = {.deadline = deadline};
+  for (Slot& slot : slots_) {
+    if (slot.conn == nullptr && !Connect(slot, call).ok()) {
+      return;
+    }
+  }
 }
 
 absl::StatusOr<PgResultPtr> ConnectionPool::Execute(const BoundQuery& query,

@@ -48,6 +48,10 @@ class ConnectionPool {
   ConnectionPool(const ConnectionPool&) = delete;
   ConnectionPool& operator=(const ConnectionPool&) = delete;
 
+  // Opens every connection now rather than on first use, so the first calls do
+  // not pay for connecting and preparing. Failures are left for calls to retry.
+  void Warm(absl::Time deadline);
+
   // Runs `query` and returns its PGRES_TUPLES_OK result, or the reason it could
   // not.
   absl::StatusOr<PgResultPtr> Execute(const BoundQuery& query,

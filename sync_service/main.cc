@@ -1,10 +1,7 @@
 // sync_service: items.v1.ItemService on gRPC's synchronous server API and
 // blocking libpq.
-#include <iostream>
-
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
-#include "common/db_probe.h"
 #include "common/flags.h"
 #include "common/server_runner.h"
 #include "common/service_config.h"
@@ -25,11 +22,6 @@ int main(int argc, char** argv) {
   ParseFlagsOrExit(argc, argv,
                    "Serves items.v1.ItemService from PostgreSQL on gRPC's "
                    "synchronous API (a thread per in-flight call).");
-  absl::StatusOr<ServiceConfig> config =
-      ServiceConfigFromFlags("asyncgrpc-sync");
-  if (!config.ok()) {
-    ExitWithUsageError(config.status().message());
-  }
   const int max_threads = absl::GetFlag(FLAGS_max_threads);
   const int max_pollers = absl::GetFlag(FLAGS_max_pollers);
   if (max_threads < 2 || max_pollers < 1 || max_pollers > max_threads) {
@@ -37,33 +29,22 @@ int main(int argc, char** argv) {
         "--max_threads must be at least 2 and --max_pollers between 1 and "
         "--max_threads");
   }
-
-  DbProbe probe(config->db);
-  if (absl::Status status =
-          probe.Check(absl::Now() + config->db_connect_timeout);
-      !status.ok()) {
-    ExitWithUsageError(status.message());
-  }
-  if (config->db_connect_per_request) {
-    std::cerr << ProgramName()
-              << ": REPRODUCTION MODE --db_connect_per_request: a new database "
-                 "connection for every query, as the original study did"
-              << std::endl;
-  }
+  const ServiceConfig config = ServiceConfigOrExit("asyncgrpc-sync");
 
   sync::ConnectionPool pool({
-      .db = config->db,
-      .size = config->db_pool_size,
-      .connect_per_request = config->db_connect_per_request,
-      .acquire_timeout = config->db_acquire_timeout,
-      .connect_timeout = config->db_connect_timeout,
+      .db = config.db,
+      .size = config.db_pool_size,
+      .connect_per_request = config.db_connect_per_request,
+      .acquire_timeout = config.db_acquire_timeout,
+      .connect_timeout = config.db_connect_timeout,
   });
+  pool.Warm(absl::Now() + config.db_connect_timeout);
   sync::ItemServiceImpl service(pool);
   const absl::Status status = RunServer(
-      service, probe,
+      service, config.db,
       {.listen = absl::GetFlag(FLAGS_listen),
-       .shutdown_grace = config->shutdown_grace,
-       .health_check_interval = config->health_check_interval,
+       .shutdown_grace = config.shutdown_grace,
+       .health_check_interval = config.health_check_interval,
        .configure_builder = [&](grpc::ServerBuilder& builder) {
          grpc::ResourceQuota quota("sync_service");
          quota.SetMaxThreads(max_threads);

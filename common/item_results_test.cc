@@ -1,0 +1,574 @@
+#include "common/item_results.h"
+
+#include <array>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "common/big_endian.h"
+#include "common/page_token.h"
+#include "common/request_validation.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "items/v1/items.pb.h"
+#include "libpq-fe.h"
+
+namespace asyncgrpc {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr Oid kBoolOid = 16;
+constexpr Oid kInt8Oid = 20;
+constexpr Oid kInt4Oid = 23;
+constexpr Oid kTextOid = 25;
+constexpr Oid kVarcharOid = 1043;
+constexpr int kTextFormat = 0;
+constexpr int kBinary = 1;
+
+struct PgResultDeleter {
+  void operator()(PGresult* result) const { PQclear(result); }
+};
+using ResultPtr = std::unique_ptr<PGresult, PgResultDeleter>;
+
+struct ColumnSpec {
+  std::string name;
+  Oid type;
+  int format = kBinary;
+};
+
+// The columns of ASYNCGRPC_ITEM_COLUMNS, as PostgreSQL describes them in
+// binary format; `string_type` is the OID of name/type1/type2.
+std::vector<ColumnSpec> ItemColumns(Oid string_type = kVarcharOid) {
+  return {
+      {"id", kInt8Oid},         {"number", kInt4Oid},     {"name", string_type},
+      {"type1", string_type},   {"type2", string_type},   {"total", kInt4Oid},
+      {"hp", kInt4Oid},         {"attack", kInt4Oid},     {"defense", kInt4Oid},
+      {"sp_attack", kInt4Oid},  {"sp_defense", kInt4Oid}, {"speed", kInt4Oid},
+      {"generation", kInt4Oid}, {"legendary", kBoolOid},
+  };
+}
+
+// One cell: binary bytes, or NULL.
+using Cell = std::optional<std::string>;
+
+Cell Int8(int64_t value) {
+  std::string bytes(8, '\0');
+  StoreBigEndian(static_cast<uint64_t>(value), 8, bytes.data());
+  return bytes;
+}
+
+Cell Int4(int32_t value) {
+  std::string bytes(4, '\0');
+  StoreBigEndian(static_cast<uint32_t>(value), 4, bytes.data());
+  return bytes;
+}
+
+Cell Bool(bool value) { return std::string(1, value ? '\1' : '\0'); }
+
+Cell Text(const std::string& value) { return value; }
+
+struct Row {
+  int64_t id = 1;
+  int32_t number = 1;
+  std::string name = "Bulbasaur";
+  std::string type1 = "Grass";
+  std::optional<std::string> type2 = "Poison";
+  int32_t total = 318;
+  int32_t hp = 45;
+  int32_t attack = 49;
+  int32_t defense = 49;
+  int32_t sp_attack = 65;
+  int32_t sp_defense = 65;
+  int32_t speed = 45;
+  int32_t generation = 1;
+  std::optional<bool> legendary = false;
+
+  std::vector<Cell> Cells() const {
+    return {Int8(id),
+            Int4(number),
+            Text(name),
+            Text(type1),
+            type2.has_value() ? Text(*type2) : std::nullopt,
+            Int4(total),
+            Int4(hp),
+            Int4(attack),
+            Int4(defense),
+            Int4(sp_attack),
+            Int4(sp_defense),
+            Int4(speed),
+            Int4(generation),
+            legendary.has_value() ? Bool(*legendary) : std::nullopt};
+  }
+};
+
+// A PGRES_TUPLES_OK result made without a server.
+ResultPtr MakeResult(const std::vector<ColumnSpec>& columns,
+                     const std::vector<std::vector<Cell>>& rows) {
+  ResultPtr result(PQmakeEmptyPGresult(nullptr, PGRES_TUPLES_OK));
+  EXPECT_NE(result, nullptr);
+  if (result == nullptr) return result;
+  std::vector<PGresAttDesc> descs(columns.size());
+  for (size_t i = 0; i < columns.size(); ++i) {
+    descs[i] = PGresAttDesc{};
+    descs[i].name = const_cast<char*>(columns[i].name.c_str());
+    descs[i].format = columns[i].format;
+    descs[i].typid = columns[i].type;
+    descs[i].typlen = columns[i].type == kInt8Oid   ? 8
+                      : columns[i].type == kInt4Oid ? 4
+                      : columns[i].type == kBoolOid ? 1
+                                                    : -1;
+    descs[i].atttypmod = -1;
+  }
+  EXPECT_EQ(PQsetResultAttrs(result.get(), static_cast<int>(descs.size()),
+                             descs.data()),
+            1);
+  for (size_t row = 0; row < rows.size(); ++row) {
+    for (size_t column = 0; column < rows[row].size(); ++column) {
+      const Cell& cell = rows[row][column];
+      EXPECT_EQ(
+          PQsetvalue(
+              result.get(), static_cast<int>(row), static_cast<int>(column),
+              cell.has_value() ? const_cast<char*>(cell->data()) : nullptr,
+              cell.has_value() ? static_cast<int>(cell->size()) : -1),
+          1)
+          << "row " << row << " column " << column;
+    }
+  }
+  EXPECT_EQ(PQresultStatus(result.get()), PGRES_TUPLES_OK);
+  EXPECT_EQ(PQntuples(result.get()), static_cast<int>(rows.size()));
+  return result;
+}
+
+ResultPtr MakeItemResult(const std::vector<Row>& rows,
+                         Oid string_type = kVarcharOid) {
+  std::vector<std::vector<Cell>> cells;
+  for (const Row& row : rows) cells.push_back(row.Cells());
+  return MakeResult(ItemColumns(string_type), cells);
+}
+
+// A row whose every field differs from the others, so a swapped column shows.
+Row DistinctRow() {
+  Row row;
+  row.id = 0x0102030405060708;
+  row.number = 25;
+  row.name = "Pikachu";
+  row.type1 = "Electric";
+  row.type2 = "Fairy";
+  row.total = 320;
+  row.hp = 35;
+  row.attack = 55;
+  row.defense = 40;
+  row.sp_attack = 50;
+  row.sp_defense = 51;
+  row.speed = 90;
+  row.generation = 6;
+  row.legendary = true;
+  return row;
+}
+
+void ExpectItemEq(const items::v1::Item& item, const Row& row) {
+  EXPECT_EQ(item.id(), row.id);
+  EXPECT_EQ(item.number(), row.number);
+  EXPECT_EQ(item.name(), row.name);
+  EXPECT_EQ(item.type1(), row.type1);
+  EXPECT_EQ(item.type2(), row.type2.value_or(""));
+  EXPECT_EQ(item.total(), row.total);
+  EXPECT_EQ(item.hp(), row.hp);
+  EXPECT_EQ(item.attack(), row.attack);
+  EXPECT_EQ(item.defense(), row.defense);
+  EXPECT_EQ(item.sp_attack(), row.sp_attack);
+  EXPECT_EQ(item.sp_defense(), row.sp_defense);
+  EXPECT_EQ(item.speed(), row.speed);
+  EXPECT_EQ(item.generation(), row.generation);
+  EXPECT_EQ(item.legendary(), row.legendary.value_or(false));
+}
+
+// `count` rows ordered by (number, id), as the list statements return them.
+std::vector<Row> Rows(int count) {
+  std::vector<Row> rows;
+  for (int i = 0; i < count; ++i) {
+    Row row;
+    row.id = 100 + i;
+    row.number = 10 + i / 2;  // Pairs share a number, ordered by id.
+    row.name = "item" + std::to_string(i);
+    row.legendary = i % 3 == 0;
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+TEST(ReadItemRowTest, MapsEveryField) {
+  const Row row = DistinctRow();
+  ResultPtr result = MakeItemResult({row});
+  items::v1::Item item;
+  ASSERT_TRUE(ReadItemRow(result.get(), 0, &item).ok());
+  ExpectItemEq(item, row);
+}
+
+TEST(ReadItemRowTest, AcceptsTextStringColumns) {
+  const Row row = DistinctRow();
+  ResultPtr result = MakeItemResult({row}, kTextOid);
+  items::v1::Item item;
+  absl::Status status = ReadItemRow(result.get(), 0, &item);
+  ASSERT_TRUE(status.ok()) << status;
+  ExpectItemEq(item, row);
+}
+
+TEST(ReadItemRowTest, AcceptsMixedTextAndVarcharColumns) {
+  std::vector<ColumnSpec> columns = ItemColumns(kVarcharOid);
+  columns[3].type = kTextOid;  // type1
+  ResultPtr result = MakeResult(columns, {DistinctRow().Cells()});
+  items::v1::Item item;
+  absl::Status status = ReadItemRow(result.get(), 0, &item);
+  ASSERT_TRUE(status.ok()) << status;
+  ExpectItemEq(item, DistinctRow());
+}
+
+TEST(ReadItemRowTest, NullType2IsEmpty) {
+  Row row = DistinctRow();
+  row.type2 = std::nullopt;
+  ResultPtr result = MakeItemResult({row});
+  ASSERT_TRUE(PQgetisnull(result.get(), 0, 4));
+  items::v1::Item item;
+  ASSERT_TRUE(ReadItemRow(result.get(), 0, &item).ok());
+  EXPECT_EQ(item.type2(), "");
+  ExpectItemEq(item, row);
+}
+
+TEST(ReadItemRowTest, EmptyStringsStayEmpty) {
+  Row row = DistinctRow();
+  row.name = "";
+  row.type2 = "";
+  ResultPtr result = MakeItemResult({row});
+  items::v1::Item item;
+  ASSERT_TRUE(ReadItemRow(result.get(), 0, &item).ok());
+  EXPECT_EQ(item.name(), "");
+  EXPECT_EQ(item.type2(), "");
+}
+
+TEST(ReadItemRowTest, StringsAreLengthDelimited) {
+  Row row = DistinctRow();
+  row.name = std::string("Mr. Mime\0junk", 13);
+  row.type1 = "Psychic \xE2\x98\x85";
+  ResultPtr result = MakeItemResult({row});
+  items::v1::Item item;
+  ASSERT_TRUE(ReadItemRow(result.get(), 0, &item).ok());
+  EXPECT_EQ(item.name(), row.name);
+  EXPECT_EQ(item.type1(), row.type1);
+}
+
+TEST(ReadItemRowTest, LegendaryTrueFalseAndNull) {
+  for (std::optional<bool> legendary :
+       {std::optional<bool>(true), std::optional<bool>(false),
+        std::optional<bool>()}) {
+    Row row = DistinctRow();
+    row.legendary = legendary;
+    ResultPtr result = MakeItemResult({row});
+    items::v1::Item item;
+    ASSERT_TRUE(ReadItemRow(result.get(), 0, &item).ok());
+    EXPECT_EQ(item.legendary(), legendary.value_or(false))
+        << (legendary.has_value() ? (*legendary ? "true" : "false") : "NULL");
+  }
+}
+
+TEST(ReadItemRowTest, NegativeAndExtremeIntegers) {
+  Row row = DistinctRow();
+  row.id = std::numeric_limits<int64_t>::min();
+  row.number = -1;
+  row.total = std::numeric_limits<int32_t>::min();
+  row.hp = std::numeric_limits<int32_t>::max();
+  row.attack = -255;
+  row.defense = 0;
+  ResultPtr result = MakeItemResult({row});
+  items::v1::Item item;
+  ASSERT_TRUE(ReadItemRow(result.get(), 0, &item).ok());
+  ExpectItemEq(item, row);
+
+  row.id = std::numeric_limits<int64_t>::max();
+  result = MakeItemResult({row});
+  ASSERT_TRUE(ReadItemRow(result.get(), 0, &item).ok());
+  EXPECT_EQ(item.id(), std::numeric_limits<int64_t>::max());
+}
+
+TEST(ReadItemRowTest, NullIntegersReadAsZero) {
+  std::vector<Cell> cells = DistinctRow().Cells();
+  for (int column : {0, 1, 5, 6, 7, 8, 9, 10, 11, 12}) {
+    cells[column] = std::nullopt;
+  }
+  ResultPtr result = MakeResult(ItemColumns(), {cells});
+  items::v1::Item item;
+  ASSERT_TRUE(ReadItemRow(result.get(), 0, &item).ok());
+  EXPECT_EQ(item.id(), 0);
+  EXPECT_EQ(item.number(), 0);
+  EXPECT_EQ(item.total(), 0);
+  EXPECT_EQ(item.generation(), 0);
+  EXPECT_EQ(item.name(), "Pikachu");
+}
+
+TEST(ReadItemRowTest, ReadsTheRequestedRow) {
+  const std::vector<Row> rows = Rows(3);
+  ResultPtr result = MakeItemResult(rows);
+  for (int i = 0; i < 3; ++i) {
+    items::v1::Item item;
+    ASSERT_TRUE(ReadItemRow(result.get(), i, &item).ok());
+    ExpectItemEq(item, rows[i]);
+  }
+}
+
+// --- Schema mismatches are INTERNAL, from every entry point. ---
+
+void ExpectInternalEverywhere(const PGresult* result, absl::string_view why) {
+  items::v1::Item item;
+  absl::Status status = ReadItemRow(result, 0, &item);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInternal)
+      << why << ": " << status;
+
+  status = BuildGetItemResponse(result, 1, &item);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInternal)
+      << why << ": " << status;
+
+  items::v1::ListItemsResponse response;
+  status = BuildListItemsResponse(result, {.page_size = 10}, &response);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInternal)
+      << why << ": " << status;
+}
+
+TEST(SchemaMismatchTest, TooFewColumns) {
+  std::vector<ColumnSpec> columns = ItemColumns();
+  columns.pop_back();
+  std::vector<Cell> cells = DistinctRow().Cells();
+  cells.pop_back();
+  ResultPtr result = MakeResult(columns, {cells});
+  ExpectInternalEverywhere(result.get(), "13 columns");
+  items::v1::Item item;
+  absl::Status status = ReadItemRow(result.get(), 0, &item);
+  EXPECT_THAT(status.message(), HasSubstr("13"));
+  EXPECT_THAT(status.message(), HasSubstr("14"));
+}
+
+TEST(SchemaMismatchTest, TooManyColumns) {
+  std::vector<ColumnSpec> columns = ItemColumns();
+  columns.push_back({"extra", kInt4Oid});
+  std::vector<Cell> cells = DistinctRow().Cells();
+  cells.push_back(Int4(1));
+  ResultPtr result = MakeResult(columns, {cells});
+  ExpectInternalEverywhere(result.get(), "15 columns");
+}
+
+TEST(SchemaMismatchTest, NoColumns) {
+  ResultPtr result(PQmakeEmptyPGresult(nullptr, PGRES_TUPLES_OK));
+  items::v1::ListItemsResponse response;
+  EXPECT_EQ(
+      BuildListItemsResponse(result.get(), {.page_size = 10}, &response).code(),
+      absl::StatusCode::kInternal);
+  items::v1::Item item;
+  EXPECT_EQ(ReadItemRow(result.get(), 0, &item).code(),
+            absl::StatusCode::kInternal);
+}
+
+TEST(SchemaMismatchTest, TextFormatColumn) {
+  for (size_t column = 0; column < ItemColumns().size(); ++column) {
+    std::vector<ColumnSpec> columns = ItemColumns();
+    columns[column].format = kTextFormat;
+    ResultPtr result = MakeResult(columns, {DistinctRow().Cells()});
+    ExpectInternalEverywhere(result.get(),
+                             "text format " + columns[column].name);
+    items::v1::Item item;
+    EXPECT_THAT(ReadItemRow(result.get(), 0, &item).message(),
+                HasSubstr(columns[column].name));
+  }
+}
+
+TEST(SchemaMismatchTest, WrongColumnType) {
+  struct Case {
+    int column;
+    Oid type;
+  };
+  for (const Case& c : {
+           Case{0, kInt4Oid},   // id as int4
+           Case{0, kTextOid},   // id as text
+           Case{1, kInt8Oid},   // number as int8
+           Case{2, kInt4Oid},   // name as int4
+           Case{2, 1042},       // name as bpchar
+           Case{4, kBoolOid},   // type2 as bool
+           Case{5, kInt8Oid},   // total as int8
+           Case{12, 21},        // generation as int2
+           Case{13, kInt4Oid},  // legendary as int4
+           Case{13, kTextOid},  // legendary as text
+       }) {
+    std::vector<ColumnSpec> columns = ItemColumns();
+    columns[c.column].type = c.type;
+    ResultPtr result = MakeResult(columns, {DistinctRow().Cells()});
+    const std::string why =
+        columns[c.column].name + " as oid " + std::to_string(c.type);
+    ExpectInternalEverywhere(result.get(), why);
+    items::v1::Item item;
+    absl::Status status = ReadItemRow(result.get(), 0, &item);
+    EXPECT_THAT(status.message(), HasSubstr(columns[c.column].name)) << why;
+    EXPECT_THAT(status.message(), HasSubstr(std::to_string(c.type))) << why;
+  }
+}
+
+TEST(SchemaMismatchTest, ColumnsInWrongOrder) {
+  std::vector<ColumnSpec> columns = ItemColumns();
+  std::swap(columns[0], columns[1]);  // number, id
+  std::vector<Cell> cells = DistinctRow().Cells();
+  std::swap(cells[0], cells[1]);
+  ResultPtr result = MakeResult(columns, {cells});
+  ExpectInternalEverywhere(result.get(), "id and number swapped");
+}
+
+// --- BuildGetItemResponse ---
+
+TEST(BuildGetItemResponseTest, NoRowsIsNotFoundNamingId) {
+  ResultPtr result = MakeItemResult({});
+  items::v1::Item item;
+  absl::Status status = BuildGetItemResponse(result.get(), 27, &item);
+  EXPECT_EQ(status.code(), absl::StatusCode::kNotFound) << status;
+  EXPECT_THAT(status.message(), HasSubstr("27"));
+  EXPECT_EQ(item.ByteSizeLong(), 0u);
+}
+
+TEST(BuildGetItemResponseTest, NoRowsNamesLargeId) {
+  ResultPtr result = MakeItemResult({});
+  items::v1::Item item;
+  absl::Status status = BuildGetItemResponse(
+      result.get(), std::numeric_limits<int64_t>::max(), &item);
+  EXPECT_EQ(status.code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(status.message(), HasSubstr("9223372036854775807"));
+}
+
+TEST(BuildGetItemResponseTest, OneRowFillsItem) {
+  const Row row = DistinctRow();
+  ResultPtr result = MakeItemResult({row});
+  items::v1::Item item;
+  absl::Status status = BuildGetItemResponse(result.get(), row.id, &item);
+  ASSERT_TRUE(status.ok()) << status;
+  ExpectItemEq(item, row);
+}
+
+// --- BuildListItemsResponse ---
+
+TEST(BuildListItemsResponseTest, ExtraRowGivesNextPageToken) {
+  constexpr int kPageSize = 5;
+  const std::vector<Row> rows = Rows(kPageSize + 1);
+  ResultPtr result = MakeItemResult(rows);
+  items::v1::ListItemsResponse response;
+  absl::Status status =
+      BuildListItemsResponse(result.get(), {.page_size = kPageSize}, &response);
+  ASSERT_TRUE(status.ok()) << status;
+  ASSERT_EQ(response.items_size(), kPageSize);
+  for (int i = 0; i < kPageSize; ++i) {
+    SCOPED_TRACE(i);
+    ExpectItemEq(response.items(i), rows[i]);
+  }
+  ASSERT_FALSE(response.next_page_token().empty());
+  absl::StatusOr<PageCursor> cursor =
+      DecodePageToken(response.next_page_token());
+  ASSERT_TRUE(cursor.ok()) << cursor.status();
+  EXPECT_EQ(cursor->number, rows[kPageSize - 1].number);
+  EXPECT_EQ(cursor->id, rows[kPageSize - 1].id);
+  // And the token is the same one EncodePageToken gives for that cursor.
+  EXPECT_EQ(response.next_page_token(),
+            EncodePageToken({.number = rows[kPageSize - 1].number,
+                             .id = rows[kPageSize - 1].id}));
+}
+
+TEST(BuildListItemsResponseTest, PageSizeOneWithTwoRows) {
+  const std::vector<Row> rows = Rows(2);
+  ResultPtr result = MakeItemResult(rows);
+  items::v1::ListItemsResponse response;
+  ASSERT_TRUE(
+      BuildListItemsResponse(result.get(), {.page_size = 1}, &response).ok());
+  ASSERT_EQ(response.items_size(), 1);
+  ExpectItemEq(response.items(0), rows[0]);
+  absl::StatusOr<PageCursor> cursor =
+      DecodePageToken(response.next_page_token());
+  ASSERT_TRUE(cursor.ok()) << cursor.status();
+  EXPECT_EQ(*cursor, (PageCursor{.number = rows[0].number, .id = rows[0].id}));
+}
+
+TEST(BuildListItemsResponseTest, TokenKeepsNegativeAndLargeCursor) {
+  std::vector<Row> rows = Rows(3);
+  rows[1].number = -7;
+  rows[1].id = std::numeric_limits<int64_t>::max() - 1;
+  ResultPtr result = MakeItemResult(rows);
+  items::v1::ListItemsResponse response;
+  ASSERT_TRUE(
+      BuildListItemsResponse(result.get(), {.page_size = 2}, &response).ok());
+  absl::StatusOr<PageCursor> cursor =
+      DecodePageToken(response.next_page_token());
+  ASSERT_TRUE(cursor.ok()) << cursor.status();
+  EXPECT_EQ(*cursor, (PageCursor{.number = -7, .id = rows[1].id}));
+}
+
+TEST(BuildListItemsResponseTest, FullPageWithoutExtraRowHasNoToken) {
+  constexpr int kPageSize = 5;
+  const std::vector<Row> rows = Rows(kPageSize);
+  ResultPtr result = MakeItemResult(rows);
+  items::v1::ListItemsResponse response;
+  ASSERT_TRUE(
+      BuildListItemsResponse(result.get(), {.page_size = kPageSize}, &response)
+          .ok());
+  ASSERT_EQ(response.items_size(), kPageSize);
+  for (int i = 0; i < kPageSize; ++i) ExpectItemEq(response.items(i), rows[i]);
+  EXPECT_EQ(response.next_page_token(), "");
+}
+
+TEST(BuildListItemsResponseTest, ShortPageHasNoToken) {
+  const std::vector<Row> rows = Rows(3);
+  ResultPtr result = MakeItemResult(rows);
+  items::v1::ListItemsResponse response;
+  ASSERT_TRUE(
+      BuildListItemsResponse(result.get(), {.page_size = 1000}, &response)
+          .ok());
+  ASSERT_EQ(response.items_size(), 3);
+  for (int i = 0; i < 3; ++i) ExpectItemEq(response.items(i), rows[i]);
+  EXPECT_EQ(response.next_page_token(), "");
+}
+
+TEST(BuildListItemsResponseTest, NoRowsIsEmptyPage) {
+  ResultPtr result = MakeItemResult({});
+  items::v1::ListItemsResponse response;
+  absl::Status status =
+      BuildListItemsResponse(result.get(), {.page_size = 10}, &response);
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_EQ(response.items_size(), 0);
+  EXPECT_EQ(response.next_page_token(), "");
+}
+
+TEST(BuildListItemsResponseTest, MapsNullsLikeReadItemRow) {
+  std::vector<Row> rows = Rows(2);
+  rows[0].type2 = std::nullopt;
+  rows[0].legendary = std::nullopt;
+  rows[1].legendary = true;
+  ResultPtr result = MakeItemResult(rows, kTextOid);
+  items::v1::ListItemsResponse response;
+  ASSERT_TRUE(
+      BuildListItemsResponse(result.get(), {.page_size = 2}, &response).ok());
+  ASSERT_EQ(response.items_size(), 2);
+  EXPECT_EQ(response.items(0).type2(), "");
+  EXPECT_FALSE(response.items(0).legendary());
+  EXPECT_TRUE(response.items(1).legendary());
+}
+
+TEST(BuildListItemsResponseTest, SameRowsSerializeToSameBytes) {
+  const std::vector<Row> rows = Rows(4);
+  ResultPtr a = MakeItemResult(rows, kVarcharOid);
+  ResultPtr b = MakeItemResult(rows, kTextOid);
+  items::v1::ListItemsResponse response_a;
+  items::v1::ListItemsResponse response_b;
+  ASSERT_TRUE(
+      BuildListItemsResponse(a.get(), {.page_size = 3}, &response_a).ok());
+  ASSERT_TRUE(
+      BuildListItemsResponse(b.get(), {.page_size = 3}, &response_b).ok());
+  EXPECT_EQ(response_a.SerializeAsString(), response_b.SerializeAsString());
+}
+
+}  // namespace
+}  // namespace asyncgrpc
