@@ -42,30 +42,30 @@ absl::Status PositiveDuration(const char* name, absl::Duration value) {
 absl::StatusOr<ServiceConfig> ServiceConfigFromFlags(
     std::string application_name) {
   ServiceConfig config;
-  config.db.conninfo = absl::GetFlag(FLAGS_db);
-  if (config.db.conninfo.empty()) {
+  config.pool.db.conninfo = absl::GetFlag(FLAGS_db);
+  if (config.pool.db.conninfo.empty()) {
     if (const char* url = std::getenv("DATABASE_URL"); url != nullptr) {
-      config.db.conninfo = url;
+      config.pool.db.conninfo = url;
     }
   }
-  config.db.application_name = std::move(application_name);
-  if (absl::Status status = CheckConninfo(config.db.conninfo); !status.ok()) {
+  config.pool.db.application_name = std::move(application_name);
+  if (absl::Status status = CheckConninfo(config.pool.db.conninfo);
+      !status.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("--db: ", status.message()));
   }
-  config.db_pool_size = absl::GetFlag(FLAGS_db_pool_size);
-  if (config.db_pool_size < 1 || config.db_pool_size > 10'000) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--db_pool_size must be between 1 and 10000, got ",
-                     config.db_pool_size));
+  config.pool.size = absl::GetFlag(FLAGS_db_pool_size);
+  if (config.pool.size < 1 || config.pool.size > 10'000) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--db_pool_size must be between 1 and 10000, got ", config.pool.size));
   }
-  config.db_connect_per_request = absl::GetFlag(FLAGS_db_connect_per_request);
-  config.db_acquire_timeout = absl::GetFlag(FLAGS_db_acquire_timeout);
-  config.db_connect_timeout = absl::GetFlag(FLAGS_db_connect_timeout);
+  config.pool.connect_per_request = absl::GetFlag(FLAGS_db_connect_per_request);
+  config.pool.acquire_timeout = absl::GetFlag(FLAGS_db_acquire_timeout);
+  config.pool.connect_timeout = absl::GetFlag(FLAGS_db_connect_timeout);
   config.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
   config.health_check_interval = absl::GetFlag(FLAGS_health_check_interval);
   for (auto [name, value] :
-       {std::pair{"db_acquire_timeout", config.db_acquire_timeout},
-        std::pair{"db_connect_timeout", config.db_connect_timeout},
+       {std::pair{"db_acquire_timeout", config.pool.acquire_timeout},
+        std::pair{"db_connect_timeout", config.pool.connect_timeout},
         std::pair{"health_check_interval", config.health_check_interval}}) {
     if (absl::Status status = PositiveDuration(name, value); !status.ok()) {
       return status;
@@ -84,11 +84,11 @@ ServiceConfig ServiceConfigOrExit(std::string application_name) {
     ExitWithUsageError(config.status().message());
   }
   if (absl::Status status = CheckDatabaseReady(
-          config->db, absl::Now() + config->db_connect_timeout);
+          config->pool.db, absl::Now() + config->pool.connect_timeout);
       !status.ok()) {
     ExitWithUsageError(status.message());
   }
-  if (config->db_connect_per_request) {
+  if (config->pool.connect_per_request) {
     std::cerr << ProgramName()
               << ": REPRODUCTION MODE --db_connect_per_request: a new database "
                  "connection for every query, as the original study did"

@@ -17,17 +17,27 @@ namespace asyncgrpc {
 // The service name whose health status follows database reachability.
 inline constexpr char kItemServiceName[] = "items.v1.ItemService";
 
-struct ServiceConfig {
+// How a service reaches the database: the same knobs for both concurrency
+// models.
+struct DbPoolConfig {
   DbOptions db;
-  int db_pool_size = 16;
+  // Connections, and so the bound on concurrent queries.
+  int size = 16;
   // Reproduces the original study: a new connection for every query, no
   // prepared statements.
-  bool db_connect_per_request = false;
+  bool connect_per_request = false;
   // Longest a call waits for a free connection when its own deadline allows
   // longer (or has none).
-  absl::Duration db_acquire_timeout = absl::Seconds(5);
+  absl::Duration acquire_timeout = absl::Seconds(5);
   // Bounds each (re)connect attempt.
-  absl::Duration db_connect_timeout = absl::Seconds(2);
+  absl::Duration connect_timeout = absl::Seconds(2);
+  // After a failed connect, calls fail fast for this long instead of each
+  // trying again.
+  absl::Duration reconnect_backoff = absl::Milliseconds(200);
+};
+
+struct ServiceConfig {
+  DbPoolConfig pool;
   absl::Duration shutdown_grace = absl::Seconds(10);
   absl::Duration health_check_interval = absl::Seconds(1);
 };

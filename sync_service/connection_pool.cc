@@ -26,16 +26,16 @@ absl::Time AcquireDeadline(const CallContext& call, absl::Duration limit) {
 
 }  // namespace
 
-ConnectionPool::ConnectionPool(Options options)
-    : options_(std::move(options)), slots_(options_.size) {
+ConnectionPool::ConnectionPool(DbPoolConfig config)
+    : config_(std::move(config)), slots_(config_.size) {
   absl::MutexLock lock(&mu_);
-  for (int i = options_.size - 1; i >= 0; --i) {
+  for (int i = config_.size - 1; i >= 0; --i) {
     free_slots_.push_back(i);
   }
 }
 
 absl::StatusOr<int> ConnectionPool::AcquireSlot(const CallContext& call) {
-  const absl::Time give_up = AcquireDeadline(call, options_.acquire_timeout);
+  const absl::Time give_up = AcquireDeadline(call, config_.acquire_timeout);
   absl::MutexLock lock(&mu_);
   while (free_slots_.empty()) {
     if (call.is_cancelled()) {
@@ -45,7 +45,7 @@ absl::StatusOr<int> ConnectionPool::AcquireSlot(const CallContext& call) {
     const absl::Time now = absl::Now();
     if (now >= give_up) {
       return absl::ResourceExhaustedError(absl::StrCat(
-          "no database connection became free in time (pool of ", options_.size,
+          "no database connection became free in time (pool of ", config_.size,
           "); raise --db_pool_size or the call's deadline"));
     }
     slot_freed_.WaitWithDeadline(&mu_,
@@ -72,11 +72,11 @@ absl::Status ConnectionPool::Connect(Slot& slot, const CallContext& call) {
     }
   }
   const absl::Time deadline =
-      std::min(call.deadline, absl::Now() + options_.connect_timeout);
-  absl::StatusOr<PgConnPtr> conn = ConnectWithin(options_.db, deadline);
+      std::min(call.deadline, absl::Now() + config_.connect_timeout);
+  absl::StatusOr<PgConnPtr> conn = ConnectWithin(config_.db, deadline);
   if (!conn.ok()) {
     absl::MutexLock lock(&mu_);
-    reconnect_not_before_ = absl::Now() + options_.reconnect_backoff;
+    reconnect_not_before_ = absl::Now() + config_.reconnect_backoff;
     last_connect_error_ = conn.status();
     return conn.status();
   }
@@ -86,7 +86,7 @@ absl::Status ConnectionPool::Connect(Slot& slot, const CallContext& call) {
   }
   slot.conn = *std::move(conn);
   slot.cancel.reset(PQgetCancel(slot.conn.get()));
-  if (!options_.connect_per_request) {
+  if (!config_.connect_per_request) {
     // Preparing takes a lock on the table, so it can wait as long as a query.
     QueryWatchdog::Watch watch =
         watchdog_.Start(slot.cancel.get(), call.deadline, call.is_cancelled);
@@ -110,7 +110,7 @@ absl::StatusOr<PgResultPtr> ConnectionPool::RunQuery(Slot& slot,
       watchdog_.Start(slot.cancel.get(), call.deadline, call.is_cancelled);
   const Statement& statement = *query.statement;
   PgResultPtr result(
-      options_.connect_per_request
+      config_.connect_per_request
           ? PQexecParams(conn, statement.sql, query.param_count,
                          statement.param_types.data(), query.values.data(),
                          query.lengths.data(), query.formats.data(),
@@ -133,7 +133,7 @@ absl::StatusOr<PgResultPtr> ConnectionPool::RunQuery(Slot& slot,
 }
 
 void ConnectionPool::Warm(absl::Time deadline) {
-  if (options_.connect_per_request) {
+  if (config_.connect_per_request) {
     return;
   }
   const CallContext call = {.deadline = deadline};
@@ -164,7 +164,7 @@ absl::StatusOr<PgResultPtr> ConnectionPool::Execute(const BoundQuery& query,
       }
     }
     result = RunQuery(slot, query, call);
-    if (options_.connect_per_request ||
+    if (config_.connect_per_request ||
         (!result.ok() && IsConnectionFailure(result.status()))) {
       slot.cancel.reset();
       slot.conn.reset();

@@ -4,7 +4,7 @@
 // cancelled when the call ends early, and a lost database makes calls fail fast
 // with UNAVAILABLE until a reconnect succeeds.
 //
-//   ConnectionPool pool(options);
+//   ConnectionPool pool(config.pool);
 //   absl::StatusOr<PgResultPtr> result = pool.Execute(query, {.deadline = ...,
 //   .is_cancelled = ...});
 #pragma once
@@ -19,6 +19,7 @@
 #include "absl/time/time.h"
 #include "common/pg_connection.h"
 #include "common/queries.h"
+#include "common/service_config.h"
 #include "sync_service/query_watchdog.h"
 
 namespace asyncgrpc::sync {
@@ -33,18 +34,7 @@ struct CallContext {
 
 class ConnectionPool {
  public:
-  struct Options {
-    DbOptions db;
-    int size = 16;
-    bool connect_per_request = false;
-    absl::Duration acquire_timeout = absl::Seconds(5);
-    absl::Duration connect_timeout = absl::Seconds(2);
-    // After a failed connect, calls fail fast for this long instead of each
-    // trying again.
-    absl::Duration reconnect_backoff = absl::Milliseconds(200);
-  };
-
-  explicit ConnectionPool(Options options);
+  explicit ConnectionPool(DbPoolConfig config);
   ConnectionPool(const ConnectionPool&) = delete;
   ConnectionPool& operator=(const ConnectionPool&) = delete;
 
@@ -73,7 +63,7 @@ class ConnectionPool {
   absl::StatusOr<PgResultPtr> RunQuery(Slot& slot, const BoundQuery& query,
                                        const CallContext& call);
 
-  const Options options_;
+  const DbPoolConfig config_;
   QueryWatchdog watchdog_;
   std::vector<Slot> slots_;
 

@@ -31,17 +31,11 @@ int main(int argc, char** argv) {
   }
   const ServiceConfig config = ServiceConfigOrExit("asyncgrpc-sync");
 
-  sync::ConnectionPool pool({
-      .db = config.db,
-      .size = config.db_pool_size,
-      .connect_per_request = config.db_connect_per_request,
-      .acquire_timeout = config.db_acquire_timeout,
-      .connect_timeout = config.db_connect_timeout,
-  });
-  pool.Warm(absl::Now() + config.db_connect_timeout);
+  sync::ConnectionPool pool(config.pool);
+  pool.Warm(absl::Now() + config.pool.connect_timeout);
   sync::ItemServiceImpl service(pool);
   const absl::Status status = RunServer(
-      service, config.db,
+      service, config.pool.db,
       {.listen = absl::GetFlag(FLAGS_listen),
        .shutdown_grace = config.shutdown_grace,
        .health_check_interval = config.health_check_interval,
