@@ -1,5 +1,6 @@
 #include "common/service_config.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 
@@ -38,6 +39,16 @@ absl::Status PositiveDuration(const char* name, absl::Duration value) {
 }
 
 }  // namespace
+
+absl::Time ConnectionWaitDeadline(absl::Time call_deadline,
+                                  absl::Duration acquire_timeout) {
+  const absl::Time now = absl::Now();
+  absl::Time deadline = now + acquire_timeout;
+  if (call_deadline != absl::InfiniteFuture()) {
+    deadline = std::min(deadline, now + (call_deadline - now) * 4 / 5);
+  }
+  return deadline;
+}
 
 absl::StatusOr<ServiceConfig> ServiceConfigFromFlags(
     std::string application_name) {

@@ -36,6 +36,15 @@ struct DbPoolConfig {
   absl::Duration reconnect_backoff = absl::Milliseconds(200);
 };
 
+// When a call waiting for a free connection gives up with RESOURCE_EXHAUSTED:
+// after `acquire_timeout`, or once four fifths of its remaining time are spent,
+// whichever is sooner. The fifth left over lets the caller see
+// RESOURCE_EXHAUSTED rather than its own DEADLINE_EXCEEDED, and keeps a
+// connection won at the last moment from being spent on a query that cannot
+// finish.
+absl::Time ConnectionWaitDeadline(absl::Time call_deadline,
+                                  absl::Duration acquire_timeout);
+
 struct ServiceConfig {
   DbPoolConfig pool;
   absl::Duration shutdown_grace = absl::Seconds(10);

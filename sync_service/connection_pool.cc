@@ -11,19 +11,6 @@ namespace {
 // How often a waiting call looks for its own cancellation.
 constexpr absl::Duration kWaitPollInterval = absl::Milliseconds(20);
 
-// A call gives up waiting for a connection once four fifths of its remaining
-// time are spent, so the caller sees RESOURCE_EXHAUSTED rather than its own
-// DEADLINE_EXCEEDED, and a connection won with almost no time left is not spent
-// on a query that cannot finish.
-absl::Time AcquireDeadline(const CallContext& call, absl::Duration limit) {
-  const absl::Time now = absl::Now();
-  absl::Time deadline = now + limit;
-  if (call.deadline != absl::InfiniteFuture()) {
-    deadline = std::min(deadline, now + (call.deadline - now) * 4 / 5);
-  }
-  return deadline;
-}
-
 }  // namespace
 
 ConnectionPool::ConnectionPool(DbPoolConfig config)
@@ -35,7 +22,8 @@ ConnectionPool::ConnectionPool(DbPoolConfig config)
 }
 
 absl::StatusOr<int> ConnectionPool::AcquireSlot(const CallContext& call) {
-  const absl::Time give_up = AcquireDeadline(call, config_.acquire_timeout);
+  const absl::Time give_up =
+      ConnectionWaitDeadline(call.deadline, config_.acquire_timeout);
   absl::MutexLock lock(&mu_);
   while (free_slots_.empty()) {
     if (call.is_cancelled()) {
