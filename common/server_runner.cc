@@ -134,6 +134,9 @@ absl::Status RunServer(grpc::Service& service, const DbOptions& db,
   // to us.
   health->Shutdown();
   stop_health.Notify();
+  if (options.on_drain) {
+    options.on_drain();
+  }
   server->Shutdown(absl::ToChronoTime(absl::Now() + options.shutdown_grace));
   server->Wait();
   health_thread.join();

@@ -24,6 +24,9 @@ struct ServerOptions {
   std::string listen;
   absl::Duration shutdown_grace = absl::Seconds(10);
   absl::Duration health_check_interval = absl::Seconds(1);
+  // Called when draining starts: fail the calls still waiting for a database
+  // connection.
+  std::function<void()> on_drain;
   // Service-specific builder settings (thread caps, pollers, ...).
   std::function<void(grpc::ServerBuilder&)> configure_builder;
 };

@@ -23,6 +23,10 @@ ABSL_FLAG(absl::Duration, db_connect_timeout, absl::Seconds(2),
           "bound on each database (re)connect attempt");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "on SIGTERM/SIGINT, how long in-flight calls may take to finish");
+ABSL_FLAG(absl::Duration, upstream_delay, absl::ZeroDuration(),
+          "SIMULATION: each call also waits this long for a pretend slow "
+          "third-party call (sync: blocks its thread; async: a timer), to make "
+          "the workload I/O-bound");
 ABSL_FLAG(absl::Duration, health_check_interval, absl::Seconds(1),
           "how often readiness (grpc.health.v1, service items.v1.ItemService) "
           "re-checks the database");
@@ -74,6 +78,10 @@ absl::StatusOr<ServiceConfig> ServiceConfigFromFlags(
   config.pool.connect_timeout = absl::GetFlag(FLAGS_db_connect_timeout);
   config.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
   config.health_check_interval = absl::GetFlag(FLAGS_health_check_interval);
+  config.upstream_delay = absl::GetFlag(FLAGS_upstream_delay);
+  if (config.upstream_delay < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--upstream_delay must not be negative");
+  }
   for (auto [name, value] :
        {std::pair{"db_acquire_timeout", config.pool.acquire_timeout},
         std::pair{"db_connect_timeout", config.pool.connect_timeout},

@@ -47,6 +47,10 @@ absl::Time ConnectionWaitDeadline(absl::Time call_deadline,
 
 struct ServiceConfig {
   DbPoolConfig pool;
+  // SIMULATION: each call also waits this long on a pretend third-party call
+  // before its query; the sync service blocks its thread, the async one arms a
+  // timer. Makes the workload I/O-bound.
+  absl::Duration upstream_delay = absl::ZeroDuration();
   absl::Duration shutdown_grace = absl::Seconds(10);
   absl::Duration health_check_interval = absl::Seconds(1);
 };

@@ -26,6 +26,9 @@ absl::StatusOr<int> ConnectionPool::AcquireSlot(const CallContext& call) {
       ConnectionWaitDeadline(call.deadline, config_.acquire_timeout);
   absl::MutexLock lock(&mu_);
   while (free_slots_.empty()) {
+    if (draining_) {
+      return absl::UnavailableError("the server is shutting down");
+    }
     if (call.is_cancelled()) {
       return absl::CancelledError(
           "call cancelled while waiting for a database connection");
@@ -42,6 +45,14 @@ absl::StatusOr<int> ConnectionPool::AcquireSlot(const CallContext& call) {
   const int index = free_slots_.back();
   free_slots_.pop_back();
   return index;
+}
+
+void ConnectionPool::StopWaiters() {
+  {
+    absl::MutexLock lock(&mu_);
+    draining_ = true;
+  }
+  slot_freed_.SignalAll();
 }
 
 void ConnectionPool::ReleaseSlot(int index) {

@@ -42,6 +42,10 @@ class ConnectionPool {
   // not pay for connecting and preparing. Failures are left for calls to retry.
   void Warm(absl::Time deadline);
 
+  // From now on, calls waiting for a connection (and new ones that would wait)
+  // fail with UNAVAILABLE; running queries finish.
+  void StopWaiters();
+
   // Runs `query` and returns its PGRES_TUPLES_OK result, or the reason it could
   // not.
   absl::StatusOr<PgResultPtr> Execute(const BoundQuery& query,
@@ -70,6 +74,7 @@ class ConnectionPool {
   absl::Mutex mu_;
   absl::CondVar slot_freed_;
   std::vector<int> free_slots_ ABSL_GUARDED_BY(mu_);
+  bool draining_ ABSL_GUARDED_BY(mu_) = false;
   absl::Time reconnect_not_before_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   absl::Status last_connect_error_ ABSL_GUARDED_BY(mu_);
 };

@@ -1,7 +1,8 @@
 #include "sync_service/item_service.h"
 
-#include <chrono>
+#include <algorithm>
 
+#include "common/call_deadline.h"
 #include "common/item_results.h"
 #include "common/queries.h"
 #include "common/request_validation.h"
@@ -12,18 +13,33 @@ namespace {
 
 CallContext CallContextOf(grpc::ServerContext* context) {
   CallContext call;
-  const auto deadline = context->deadline();
-  if (deadline != std::chrono::system_clock::time_point::max()) {
-    call.deadline = absl::FromChrono(deadline);
-  }
+  call.deadline = CallDeadline(*context);
   call.is_cancelled = [context] { return context->IsCancelled(); };
   return call;
 }
 
-absl::Status GetItem(ConnectionPool& pool, grpc::ServerContext* context,
+// The simulated slow third-party call: a blocking client would hold this thread
+// for its duration.
+absl::Status WaitForUpstream(absl::Duration delay,
+                             grpc::ServerContext* context) {
+  if (delay <= absl::ZeroDuration()) {
+    return absl::OkStatus();
+  }
+  const absl::Time deadline = CallDeadline(*context);
+  absl::SleepFor(std::min(delay, deadline - absl::Now()));
+  if (absl::Now() >= deadline) {
+    return absl::DeadlineExceededError(
+        "deadline exceeded while waiting for the upstream call");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status GetItem(ConnectionPool& pool, absl::Duration upstream_delay,
+                     grpc::ServerContext* context,
                      const items::v1::GetItemRequest& request,
                      items::v1::Item* response) {
   ASSIGN_OR_RETURN(const int64_t id, ValidateGetItem(request));
+  RETURN_IF_ERROR(WaitForUpstream(upstream_delay, context));
   BoundQuery query;
   BindGetItem(id, query);
   ASSIGN_OR_RETURN(PgResultPtr result,
@@ -31,10 +47,12 @@ absl::Status GetItem(ConnectionPool& pool, grpc::ServerContext* context,
   return BuildGetItemResponse(result.get(), id, response);
 }
 
-absl::Status ListItems(ConnectionPool& pool, grpc::ServerContext* context,
+absl::Status ListItems(ConnectionPool& pool, absl::Duration upstream_delay,
+                       grpc::ServerContext* context,
                        const items::v1::ListItemsRequest& request,
                        items::v1::ListItemsResponse* response) {
   ASSIGN_OR_RETURN(const ListItemsQuery list_query, ValidateListItems(request));
+  RETURN_IF_ERROR(WaitForUpstream(upstream_delay, context));
   BoundQuery query;
   BindListItems(list_query, query);
   ASSIGN_OR_RETURN(PgResultPtr result,
@@ -47,13 +65,15 @@ absl::Status ListItems(ConnectionPool& pool, grpc::ServerContext* context,
 grpc::Status ItemServiceImpl::GetItem(grpc::ServerContext* context,
                                       const items::v1::GetItemRequest* request,
                                       items::v1::Item* response) {
-  return ToGrpcStatus(sync::GetItem(pool_, context, *request, response));
+  return ToGrpcStatus(
+      sync::GetItem(pool_, upstream_delay_, context, *request, response));
 }
 
 grpc::Status ItemServiceImpl::ListItems(
     grpc::ServerContext* context, const items::v1::ListItemsRequest* request,
     items::v1::ListItemsResponse* response) {
-  return ToGrpcStatus(sync::ListItems(pool_, context, *request, response));
+  return ToGrpcStatus(
+      sync::ListItems(pool_, upstream_delay_, context, *request, response));
 }
 
 }  // namespace asyncgrpc::sync

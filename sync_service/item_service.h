@@ -9,7 +9,8 @@ namespace asyncgrpc::sync {
 
 class ItemServiceImpl final : public items::v1::ItemService::Service {
  public:
-  explicit ItemServiceImpl(ConnectionPool& pool) : pool_(pool) {}
+  ItemServiceImpl(ConnectionPool& pool, absl::Duration upstream_delay)
+      : pool_(pool), upstream_delay_(upstream_delay) {}
 
   grpc::Status GetItem(grpc::ServerContext* context,
                        const items::v1::GetItemRequest* request,
@@ -20,6 +21,7 @@ class ItemServiceImpl final : public items::v1::ItemService::Service {
 
  private:
   ConnectionPool& pool_;
+  const absl::Duration upstream_delay_;
 };
 
 }  // namespace asyncgrpc::sync

@@ -33,19 +33,22 @@ int main(int argc, char** argv) {
 
   sync::ConnectionPool pool(config.pool);
   pool.Warm(absl::Now() + config.pool.connect_timeout);
-  sync::ItemServiceImpl service(pool);
-  const absl::Status status = RunServer(
-      service, config.pool.db,
-      {.listen = absl::GetFlag(FLAGS_listen),
-       .shutdown_grace = config.shutdown_grace,
-       .health_check_interval = config.health_check_interval,
-       .configure_builder = [&](grpc::ServerBuilder& builder) {
-         grpc::ResourceQuota quota("sync_service");
-         quota.SetMaxThreads(max_threads);
-         builder.SetResourceQuota(quota);
-         builder.SetSyncServerOption(
-             grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, max_pollers);
-       }});
+  sync::ItemServiceImpl service(pool, config.upstream_delay);
+  const absl::Status status =
+      RunServer(service, config.pool.db,
+                {.listen = absl::GetFlag(FLAGS_listen),
+                 .shutdown_grace = config.shutdown_grace,
+                 .health_check_interval = config.health_check_interval,
+                 .on_drain = [&pool] { pool.StopWaiters(); },
+                 .configure_builder =
+                     [&](grpc::ServerBuilder& builder) {
+                       grpc::ResourceQuota quota("sync_service");
+                       quota.SetMaxThreads(max_threads);
+                       builder.SetResourceQuota(quota);
+                       builder.SetSyncServerOption(
+                           grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
+                           max_pollers);
+                     }});
   if (!status.ok()) {
     ExitWithUsageError(status.message());
   }

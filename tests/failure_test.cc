@@ -161,7 +161,9 @@ TEST_P(FailureTest, CancelledCallCancelsItsQueryAndFreesTheConnection) {
 }
 
 TEST_P(FailureTest, ExhaustedPoolIsResourceExhausted) {
-  StartService({"--db_pool_size=1"});
+  std::vector<std::string> flags = GetParam().one_query_per_connection_flags;
+  flags.push_back("--db_pool_size=1");
+  StartService(flags);
   auto lock = LockTable();
   std::promise<grpc::Status> holder_result;
   grpc::ClientContext holder_context;

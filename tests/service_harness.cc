@@ -16,7 +16,16 @@ ServiceKind SyncService() {
           .application_name = "asyncgrpc-sync"};
 }
 
-std::vector<ServiceKind> AllServices() { return {SyncService()}; }
+ServiceKind AsyncService() {
+  return {.name = "async",
+          .binary = "async_service",
+          .application_name = "asyncgrpc-async",
+          .one_query_per_connection_flags = {"--pipeline_depth=1"}};
+}
+
+std::vector<ServiceKind> AllServices() {
+  return {SyncService(), AsyncService()};
+}
 
 std::string BinaryPath(const std::string& binary) {
   return absl::StrCat(ASYNCGRPC_BINARY_DIR, "/", binary);

@@ -1,0 +1,117 @@
+// The connections one event loop owns, and the queue of requests waiting for
+// them. Connections are non-blocking libpq in pipeline mode: up to
+// `pipeline_depth` queries in flight each, answered in order. Everything here
+// runs on the loop thread; other threads reach it through EventLoop::Post.
+//
+// A request is queued until a connection has room (then sent), and completes
+// once: with its result; RESOURCE_EXHAUSTED when the queue is full or no room
+// came in time; DEADLINE_EXCEEDED or CANCELLED when its call ends first (a
+// query already running is then cancelled on the server, and its late result
+// dropped); UNAVAILABLE when the database cannot be reached. Lost connections
+// reconnect with backoff by themselves.
+#pragma once
+
+#include <deque>
+#include <memory>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "async_service/canceller.h"
+#include "async_service/db_request.h"
+#include "async_service/event_loop.h"
+#include "common/service_config.h"
+
+namespace asyncgrpc::async {
+
+struct ShardOptions {
+  DbPoolConfig pool;
+  // This shard's share of the pool.
+  int connections = 1;
+  int pipeline_depth = 8;
+  int max_pending = 1000;
+};
+
+class DbShard {
+ public:
+  DbShard(EventLoop& loop, Canceller& canceller, ShardOptions options);
+  DbShard(const DbShard&) = delete;
+  DbShard& operator=(const DbShard&) = delete;
+
+  // All below: loop thread only.
+  // Connects every pooled connection (nothing to do in connect-per-request
+  // mode).
+  void Start();
+  // Queues `request` after `delay` (the simulated upstream call), then sends it
+  // when a connection has room.
+  void Submit(std::shared_ptr<DbRequest> request, absl::Duration delay);
+  // Completes `request` with `why` unless it already is; a running query is
+  // cancelled.
+  void Cancel(const std::shared_ptr<DbRequest>& request, absl::Status why);
+  // Completes every queued (not yet sent) request with `why`.
+  void FailQueued(const absl::Status& why);
+  // Completes everything with `why` and closes every connection.
+  void Close(const absl::Status& why);
+  // Connections ready for queries.
+  int ReadyConnections() const;
+
+ private:
+  enum class State { kIdle, kConnecting, kPreparing, kReady, kBackoff };
+
+  struct Connection {
+    State state = State::kIdle;
+    PgConnPtr conn;
+    int fd = -1;
+    std::shared_ptr<PGcancel> cancel;
+    // Sent and not yet answered, in order; nullptr stands for the
+    // statement-preparation batch.
+    std::deque<std::shared_ptr<DbRequest>> in_flight;
+    // The first result of in_flight.front() (or its first error).
+    PgResultPtr head_result;
+    // True once a query succeeded here: a later failure may just mean the
+    // connection went stale.
+    bool served = false;
+    // Connect timeout or reconnect backoff.
+    EventLoop::TimerId timer = 0;
+    absl::Duration backoff;
+    // What OnSocket is watching the socket for (0: not OnSocket).
+    uint32_t watching = 0;
+  };
+
+  void Enqueue(std::shared_ptr<DbRequest> request);
+  void Pump();
+  void Dispatch(int index, std::shared_ptr<DbRequest> request);
+  void SendQuery(int index, const DbRequest& request);
+  void Finish(DbRequest& request, absl::StatusOr<PgResultPtr> result);
+
+  void StartConnect(int index);
+  void ContinueConnect(int index);
+  void WatchConnecting(int index, PostgresPollingStatusType polling);
+  void ConnectEstablished(int index);
+  void ConnectFailed(int index, const absl::Status& status);
+  void ConnectionLost(int index, const absl::Status& status);
+  void CloseConnection(int index);
+
+  void OnSocket(int index, uint32_t events);
+  void Flush(int index);
+  void WatchSocket(int index, uint32_t events);
+  void ReadResults(int index);
+  void FinishHead(int index);
+  void CancelHeadIfAbandoned(int index);
+
+  absl::Status DatabaseStatus(int index) const;
+
+  EventLoop& loop_;
+  Canceller& canceller_;
+  const ShardOptions options_;
+  std::vector<Connection> connections_;
+  std::deque<std::shared_ptr<DbRequest>> queue_;
+  // Requests in queue_ that are not complete yet (completed ones are skipped
+  // lazily).
+  int queued_ = 0;
+  // After a failed connect, while no connection is ready, requests fail fast
+  // until then.
+  absl::Time fail_fast_until_ = absl::InfinitePast();
+  absl::Status last_connect_error_;
+};
+
+}  // namespace asyncgrpc::async

@@ -1,0 +1,94 @@
+#include "async_service/item_service.h"
+
+#include "common/call_deadline.h"
+#include "common/item_results.h"
+#include "common/request_validation.h"
+#include "common/status_macros.h"
+
+namespace asyncgrpc::async {
+namespace {
+
+// One call's reactor: lets a client cancel reach the call's database request.
+// Finish happens in the request's completion, which the database layer runs
+// exactly once.
+class DbCallReactor final : public grpc::ServerUnaryReactor {
+ public:
+  explicit DbCallReactor(AsyncPool& pool) : pool_(pool) {}
+
+  void Start(std::shared_ptr<DbRequest> request, absl::Duration delay) {
+    request_ = request;
+    pool_.Submit(std::move(request), delay);
+  }
+
+  void OnCancel() override {
+    if (request_ != nullptr) {
+      pool_.Cancel(request_, absl::CancelledError("call cancelled"));
+    }
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  AsyncPool& pool_;
+  std::shared_ptr<DbRequest> request_;
+};
+
+// Starts `request`, whose completion builds the response with `build` and
+// finishes the call.
+template <typename Build>
+grpc::ServerUnaryReactor* RunQuery(AsyncPool& pool, absl::Duration delay,
+                                   grpc::CallbackServerContext* context,
+                                   std::shared_ptr<DbRequest> request,
+                                   Build build) {
+  auto* reactor = new DbCallReactor(pool);
+  request->deadline = CallDeadline(*context);
+  request->on_complete =
+      [reactor, build = std::move(build)](absl::StatusOr<PgResultPtr> result) {
+        const absl::Status status =
+            result.ok() ? build(result->get()) : result.status();
+        reactor->Finish(ToGrpcStatus(status));
+      };
+  reactor->Start(std::move(request), delay);
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* Reject(AsyncPool& pool, const absl::Status& status) {
+  auto* reactor = new DbCallReactor(pool);
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* ItemServiceImpl::GetItem(
+    grpc::CallbackServerContext* context,
+    const items::v1::GetItemRequest* request, items::v1::Item* response) {
+  absl::StatusOr<int64_t> id = ValidateGetItem(*request);
+  if (!id.ok()) {
+    return Reject(pool_, id.status());
+  }
+  auto db_request = std::make_shared<DbRequest>();
+  BindGetItem(*id, db_request->query);
+  return RunQuery(pool_, upstream_delay_, context, std::move(db_request),
+                  [id = *id, response](const PGresult* result) {
+                    return BuildGetItemResponse(result, id, response);
+                  });
+}
+
+grpc::ServerUnaryReactor* ItemServiceImpl::ListItems(
+    grpc::CallbackServerContext* context,
+    const items::v1::ListItemsRequest* request,
+    items::v1::ListItemsResponse* response) {
+  absl::StatusOr<ListItemsQuery> query = ValidateListItems(*request);
+  if (!query.ok()) {
+    return Reject(pool_, query.status());
+  }
+  auto db_request = std::make_shared<DbRequest>();
+  BindListItems(*query, db_request->query);
+  return RunQuery(pool_, upstream_delay_, context, std::move(db_request),
+                  [query = *query, response](const PGresult* result) {
+                    return BuildListItemsResponse(result, query, response);
+                  });
+}
+
+}  // namespace asyncgrpc::async

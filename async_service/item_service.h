@@ -1,0 +1,30 @@
+// items.v1.ItemService on gRPC's callback API: a handler validates, hands the
+// query to the database layer and returns at once; the event loop that gets the
+// result fills the response and finishes the call. No gRPC thread ever waits on
+// the database.
+#pragma once
+
+#include "async_service/async_pool.h"
+#include "items/v1/items.grpc.pb.h"
+
+namespace asyncgrpc::async {
+
+class ItemServiceImpl final : public items::v1::ItemService::CallbackService {
+ public:
+  ItemServiceImpl(AsyncPool& pool, absl::Duration upstream_delay)
+      : pool_(pool), upstream_delay_(upstream_delay) {}
+
+  grpc::ServerUnaryReactor* GetItem(grpc::CallbackServerContext* context,
+                                    const items::v1::GetItemRequest* request,
+                                    items::v1::Item* response) override;
+  grpc::ServerUnaryReactor* ListItems(
+      grpc::CallbackServerContext* context,
+      const items::v1::ListItemsRequest* request,
+      items::v1::ListItemsResponse* response) override;
+
+ private:
+  AsyncPool& pool_;
+  const absl::Duration upstream_delay_;
+};
+
+}  // namespace asyncgrpc::async
