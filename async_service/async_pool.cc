@@ -77,6 +77,7 @@ void AsyncPool::Cancel(std::shared_ptr<DbRequest> request, absl::Status why) {
   if (request->IsComplete() || request->shard < 0) {
     return;
   }
+  request->cancel_requested = true;
   DbShard* db = shards_[request->shard].db.get();
   shards_[request->shard].loop->Post(
       [db, request = std::move(request), why = std::move(why)]() mutable {

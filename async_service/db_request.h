@@ -28,6 +28,11 @@ struct DbRequest {
   }
   bool IsComplete() const { return completed.load(); }
 
+  // Thread-safe, set at once when the call ends early, so a connection that
+  // frees up before the loop has processed the cancel is not spent on this
+  // request.
+  std::atomic<bool> cancel_requested{false};
+
   BoundQuery query;
   absl::Time deadline = absl::InfiniteFuture();
   Callback on_complete;

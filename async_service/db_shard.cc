@@ -121,6 +121,10 @@ void DbShard::Pump() {
     queue_.pop_front();
     request->queued = false;
     --queued_;
+    if (request->cancel_requested) {
+      Finish(*request, absl::CancelledError("call cancelled"));
+      continue;
+    }
     Dispatch(best, std::move(request));
   }
 }

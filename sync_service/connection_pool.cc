@@ -42,6 +42,12 @@ absl::StatusOr<int> ConnectionPool::AcquireSlot(const CallContext& call) {
     slot_freed_.WaitWithDeadline(&mu_,
                                  std::min(give_up, now + kWaitPollInterval));
   }
+  // A slot freed just as the client gave up: don't spend it on a call that has
+  // ended.
+  if (call.is_cancelled()) {
+    return absl::CancelledError(
+        "call cancelled while waiting for a database connection");
+  }
   const int index = free_slots_.back();
   free_slots_.pop_back();
   return index;

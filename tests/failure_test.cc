@@ -183,6 +183,58 @@ TEST_P(FailureTest, ExhaustedPoolIsResourceExhausted) {
   EXPECT_TRUE(holder_result.get_future().get().ok());
 }
 
+// Calls that end while they wait for a connection (their wait times out, or the
+// client cancels) must never run their query. PostgreSQL's own statement log is
+// the witness.
+TEST_P(FailureTest, CallsEndedWhileQueuedNeverReachTheDatabase) {
+  ASSERT_TRUE(
+      Query(cluster_->uri(), "ALTER SYSTEM SET log_statement = 'all'").ok());
+  ASSERT_TRUE(Query(cluster_->uri(), "SELECT pg_reload_conf()").ok());
+  std::vector<std::string> flags = GetParam().one_query_per_connection_flags;
+  flags.push_back("--db_pool_size=1");
+  StartService(flags);
+  auto lock = LockTable();
+  auto start_call = [&](grpc::ClientContext& context, int64_t id,
+                        std::promise<grpc::Status>& done, Item& item,
+                        GetItemRequest& request) {
+    request.set_id(id);
+    stub_->async()->GetItem(&context, &request, &item,
+                            [&done](grpc::Status s) { done.set_value(s); });
+  };
+  // Holds the only connection, blocked behind the lock.
+  grpc::ClientContext holder_context;
+  GetItemRequest holder_request;
+  Item holder_item;
+  std::promise<grpc::Status> holder_done;
+  start_call(holder_context, 1, holder_done, holder_item, holder_request);
+  ASSERT_TRUE(
+      WaitFor([&] { return QueriesWaitingOnLock() == 1; }, absl::Seconds(5)));
+  // Queued; the client cancels it later.
+  grpc::ClientContext cancelled_context;
+  GetItemRequest cancelled_request;
+  Item cancelled_item;
+  std::promise<grpc::Status> cancelled_done;
+  start_call(cancelled_context, 2, cancelled_done, cancelled_item,
+             cancelled_request);
+  cancelled_context.TryCancel();
+  EXPECT_EQ(cancelled_done.get_future().get().error_code(),
+            grpc::StatusCode::CANCELLED);
+  // Queued until its wait runs out. Sent on the same connection after the
+  // cancel above, so once it is answered the server has seen that cancel too.
+  EXPECT_EQ(GetItem(3, absl::Milliseconds(500)).error_code(),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+
+  ASSERT_TRUE(lock->Exec("ROLLBACK").ok());
+  EXPECT_TRUE(holder_done.get_future().get().ok());
+  ASSERT_TRUE(service_->process().Signal(SIGTERM).ok());
+  EXPECT_EQ(service_->process().Wait(absl::Seconds(10)).value_or(-1), 0);
+  auto log = RunCommand(
+      {"grep", "-c", "execute get_item", cluster_->data_dir() + "/logfile"},
+      absl::Seconds(10));
+  ASSERT_TRUE(log.ok()) << log.status();
+  EXPECT_EQ(std::stoi(*log), 1) << "only the holder's query may have run";
+}
+
 TEST_P(FailureTest, SigtermLetsInFlightCallsFinishThenExitsZero) {
   StartService({"--db_pool_size=4", "--shutdown_grace=10s"});
   auto lock = LockTable();

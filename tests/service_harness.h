@@ -28,8 +28,8 @@ struct ServiceKind {
   std::string binary;
   // What the service sets as application_name in pg_stat_activity.
   std::string application_name;
-  // Flags that make each connection run one query at a time (no pipelining), so "pool size N"
-  // means N calls at the database for both services.
+  // Flags that make each connection run one query at a time (no pipelining), so
+  // "pool size N" means N calls at the database for both services.
   std::vector<std::string> one_query_per_connection_flags;
 };
 
