@@ -204,6 +204,27 @@ TEST_P(ItemServiceTest, ConnectPerRequestModeAnswersTheSame) {
   }
 }
 
+// The simulated upstream call: waited before the query, bounded by the call's
+// deadline.
+TEST_P(ItemServiceTest, UpstreamDelayIsWaitedAndBoundedByTheDeadline) {
+  auto delayed = RunningService::Start(GetParam(), SharedDatabaseUri(),
+                                       {"--upstream_delay=200ms"});
+  ASSERT_TRUE(delayed.ok()) << delayed.status();
+  auto stub = (*delayed)->NewStub();
+  GetItemRequest request;
+  request.set_id(25);
+  Item item;
+  const absl::Time start = absl::Now();
+  auto context = ContextWithTimeout(absl::Seconds(10));
+  ASSERT_TRUE(stub->GetItem(context.get(), request, &item).ok());
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(200));
+  EXPECT_EQ(item.id(), 25);
+
+  auto short_context = ContextWithTimeout(absl::Milliseconds(50));
+  EXPECT_EQ(stub->GetItem(short_context.get(), request, &item).error_code(),
+            grpc::StatusCode::DEADLINE_EXCEEDED);
+}
+
 INSTANTIATE_TEST_SUITE_P(Services, ItemServiceTest,
                          ::testing::ValuesIn(AllServices()),
                          [](const auto& info) { return info.param.name; });

@@ -62,6 +62,23 @@ TEST_P(StartupTest, MalformedFlagValue) {
 TEST_P(StartupTest, OutOfRangeValues) {
   ExpectUsageError({Db(), "--db_pool_size=0"}, "--db_pool_size");
   ExpectUsageError({Db(), "--db_acquire_timeout=0s"}, "--db_acquire_timeout");
+  ExpectUsageError({Db(), "--upstream_delay=-1s"}, "--upstream_delay");
+}
+
+// Each service's own concurrency flags.
+TEST_P(StartupTest, OutOfRangeConcurrencyFlags) {
+  const std::vector<std::vector<std::string>> cases =
+      GetParam().name == "sync"
+          ? std::vector<std::vector<std::string>>{{"--max_threads=1"},
+                                                  {"--max_pollers=0"}}
+          : std::vector<std::vector<std::string>>{{"--event_loops=0"},
+                                                  {"--pipeline_depth=0"},
+                                                  {"--max_pending=-1"}};
+  for (const std::vector<std::string>& flags : cases) {
+    std::vector<std::string> args = flags;
+    args.push_back(Db());
+    ExpectUsageError(args, flags[0].substr(0, flags[0].find('=')));
+  }
 }
 
 TEST_P(StartupTest, MalformedConnectionString) {
