@@ -74,6 +74,21 @@ void DbShard::Enqueue(std::shared_ptr<DbRequest> request) {
   }
   request->queued = true;
   ++queued_;
+  ArmQueueTimer(request);
+  queue_.push_back(std::move(request));
+  Pump();
+}
+
+void DbShard::Requeue(std::shared_ptr<DbRequest> request) {
+  loop_.CancelTimer(request->timer);
+  request->connection = -1;
+  request->queued = true;
+  ++queued_;
+  ArmQueueTimer(request);
+  queue_.push_front(std::move(request));
+}
+
+void DbShard::ArmQueueTimer(const std::shared_ptr<DbRequest>& request) {
   const absl::Time give_up =
       ConnectionWaitDeadline(request->deadline, options_.pool.acquire_timeout);
   request->timer = loop_.RunAt(give_up, [this, request] {
@@ -89,8 +104,6 @@ void DbShard::Enqueue(std::shared_ptr<DbRequest> request) {
                  "deadline")));
     }
   });
-  queue_.push_back(std::move(request));
-  Pump();
 }
 
 void DbShard::Pump() {
@@ -373,21 +386,15 @@ void DbShard::ConnectionLost(int index, const absl::Status& status) {
     // the statements are read-only, so one more try on a fresh connection is
     // safe.
     if (was_serving && request->attempts < 2) {
-      request->connection = -1;
-      loop_.CancelTimer(request->timer);
-      request->timer = 0;
-      request->queued = true;
-      ++queued_;
-      queue_.push_front(std::move(request));
+      Requeue(std::move(request));
     } else {
       Finish(*request, status);
     }
   }
-  if (options_.pool.connect_per_request) {
-    Pump();
-    return;
+  if (!options_.pool.connect_per_request) {
+    StartConnect(index);
   }
-  StartConnect(index);
+  Pump();
 }
 
 void DbShard::CloseConnection(int index) {
@@ -496,12 +503,7 @@ void DbShard::FinishHead(int index) {
     } else if (IsCancelledQuery(status) && request->attempts < 2) {
       // Our cancel, meant for an abandoned query before it, caught this one:
       // run it again.
-      request->connection = -1;
-      loop_.CancelTimer(request->timer);
-      request->timer = 0;
-      request->queued = true;
-      ++queued_;
-      queue_.push_front(std::move(request));
+      Requeue(std::move(request));
     } else {
       Finish(*request, status);
     }

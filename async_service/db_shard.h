@@ -78,6 +78,10 @@ class DbShard {
   };
 
   void Enqueue(std::shared_ptr<DbRequest> request);
+  // Puts a request that lost its connection back at the head of the queue.
+  void Requeue(std::shared_ptr<DbRequest> request);
+  // Gives up on a queued request when its wait for a connection runs out.
+  void ArmQueueTimer(const std::shared_ptr<DbRequest>& request);
   void Pump();
   void Dispatch(int index, std::shared_ptr<DbRequest> request);
   void SendQuery(int index, const DbRequest& request);
