@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <cstdlib>
 #include <iostream>
+#include <string>
+#include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/flags/commandlineflag.h"
 #include "absl/flags/reflection.h"
 #include "absl/strings/match.h"
@@ -41,10 +44,24 @@ std::vector<absl::CommandLineFlag*> ProjectFlags() {
   std::exit(0);
 }
 
+// List flags given more than once accumulate (--target a --target b), as users
+// of ghz and k6 expect; other flags take the last value.
+absl::flat_hash_map<std::string, std::string>& ListFlagsSeen() {
+  static auto* seen = new absl::flat_hash_map<std::string, std::string>();
+  return *seen;
+}
+
 void SetFlag(absl::string_view name, absl::string_view value) {
   absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
   if (flag == nullptr) {
     ExitWithUsageError(absl::StrCat("unknown flag --", name, " (see --help)"));
+  }
+  std::string accumulated;
+  if (flag->IsOfType<std::vector<std::string>>()) {
+    std::string& seen = ListFlagsSeen()[std::string(name)];
+    seen = seen.empty() ? std::string(value) : absl::StrCat(seen, ",", value);
+    accumulated = seen;
+    value = accumulated;
   }
   std::string error;
   if (!flag->ParseFrom(value, &error)) {

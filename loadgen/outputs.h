@@ -1,0 +1,28 @@
+// Writes a run's results: results.json (protobuf's JSON printer), steps.csv,
+// timeline.csv and report.html into one directory, and the side-by-side summary
+// table for the terminal.
+//
+//   absl::Status status = WriteOutputs(results, "out/run1");
+//   std::cout << SummaryTable(results);
+#pragma once
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "loadgen/results.pb.h"
+
+namespace asyncgrpc::loadgen {
+
+absl::Status WriteOutputs(const ::loadgen::v1::Results& results,
+                          const std::string& dir);
+
+// results.json as loadgen writes it.
+absl::StatusOr<std::string> ResultsToJson(
+    const ::loadgen::v1::Results& results);
+
+// One column per target: slowdown onset, error onset, saturation, max rps,
+// baseline p95.
+std::string SummaryTable(const ::loadgen::v1::Results& results);
+
+}  // namespace asyncgrpc::loadgen

@@ -1,0 +1,710 @@
+// report.js: draws loadgen's report.html — run configuration, a side-by-side summary, charts (vs load and
+// vs time, all targets overlaid) and per-target step tables — from the Results JSON embedded in the page
+// (report_html.cc writes the page; nothing here may contain a script end tag or an HTML comment opener):
+//
+//   <div id="report"> (filled by this file)
+//   <script type="application/json" id="results"> {"config": {...}, "targets": [...]}
+//   <script> the Chart.js UMD bundle, then <script> this file
+//
+// Inlined into the page at build time (see CMakeLists.txt); it must fetch nothing. The JSON is protobuf's
+// (loadgen/results.proto, proto field names): 64-bit integers arrive as strings, NaN/Infinity as strings,
+// and unset messages and `optional` fields are absent, so every read goes through num()/str()/obj().
+(function () {
+  'use strict';
+
+  const COLORS = ['#1f77b4', '#e6550d', '#2ca02c', '#9467bd', '#8c564b', '#d6409f', '#17becf', '#7f7f7f'];
+
+  // The detected points of Summary, each with its own marker shape (Chart.js point styles).
+  const MARKERS = [
+    {field: 'slowdown_step', at: 'slowdown_at', label: 'slowdown onset', style: 'triangle', glyph: '\u25B2'},
+    {field: 'errors_step', at: 'errors_at', label: 'error onset', style: 'crossRot', glyph: '\u2716'},
+    {field: 'saturation_step', at: 'saturation_at', label: 'saturation', style: 'rectRot', glyph: '\u25C6'},
+  ];
+
+  // Latency series: how each percentile is drawn, on the vs-load and vs-time charts alike.
+  const PERCENTILES = [
+    {key: 'p50_ms', label: 'p50', dash: [2, 3], width: 1.5},
+    {key: 'p95_ms', label: 'p95', dash: [7, 4], width: 2},
+    {key: 'p99_ms', label: 'p99', dash: [], width: 2.5},
+  ];
+  const UNCORRECTED_DASH = [10, 3, 2, 3];
+
+  // ---- Reading protobuf JSON -------------------------------------------------------------------------
+
+  function num(value) {
+    if (value === undefined || value === null || value === '') return null;
+    const n = typeof value === 'number' ? value : Number(value);
+    return Number.isFinite(n) ? n : null;
+  }
+  function str(value) {
+    return typeof value === 'string' ? value : value === undefined || value === null ? '' : String(value);
+  }
+  function obj(value) {
+    return value && typeof value === 'object' && !Array.isArray(value) ? value : {};
+  }
+  function arr(value) {
+    return Array.isArray(value) ? value : [];
+  }
+  // Log scales cannot show zero; a missing or zero latency is a gap.
+  function positive(value) {
+    const n = num(value);
+    return n !== null && n > 0 ? n : null;
+  }
+
+  // ---- Formatting -------------------------------------------------------------------------------------
+
+  function fmtNumber(value, digits) {
+    const n = num(value);
+    if (n === null) return '\u2013';
+    return n.toLocaleString('en-US', {maximumFractionDigits: digits === undefined ? 2 : digits});
+  }
+  function fmtMs(value) {
+    const n = num(value);
+    if (n === null) return '\u2013';
+    const abs = Math.abs(n);
+    const digits = abs >= 100 ? 0 : abs >= 10 ? 1 : abs >= 1 ? 2 : 3;
+    return n.toLocaleString('en-US', {minimumFractionDigits: digits, maximumFractionDigits: digits});
+  }
+  function fmtPercent(ratio) {
+    const n = num(ratio);
+    if (n === null) return '\u2013';
+    if (n === 0) return '0%';
+    const pct = n * 100;
+    return (pct < 0.01 ? pct.toPrecision(1) : fmtNumber(pct, pct < 1 ? 2 : 1)) + '%';
+  }
+  function fmtSeconds(value) {
+    const n = num(value);
+    return n === null ? '\u2013' : fmtNumber(n, 3) + ' s';
+  }
+
+  // ---- DOM ------------------------------------------------------------------------------------------
+
+  // el('td', {class: 'x'}, 'text', child, ...): text is always set as text, never parsed as HTML.
+  function el(tag, attrs) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attrs || {})) {
+      if (value === undefined || value === null || value === false) continue;
+      if (name === 'style' && typeof value === 'object') Object.assign(node.style, value);
+      else node.setAttribute(name, value === true ? '' : String(value));
+    }
+    for (let i = 2; i < arguments.length; i++) append(node, arguments[i]);
+    return node;
+  }
+  function append(node, child) {
+    if (child === undefined || child === null || child === false) return;
+    if (Array.isArray(child)) child.forEach((c) => append(node, c));
+    else node.appendChild(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  function swatch(color) {
+    return el('span', {class: 'swatch', style: {background: color}});
+  }
+  function facts(rows) {
+    const dl = el('dl', {class: 'facts'});
+    for (const [name, value] of rows) {
+      if (value === undefined || value === null || value === '') continue;
+      append(dl, [el('dt', {}, name), el('dd', {}, value)]);
+    }
+    return dl;
+  }
+
+  // ---- The model the page draws from -----------------------------------------------------------------
+
+  function colorOf(i) {
+    if (i < COLORS.length) return COLORS[i];
+    return 'hsl(' + ((i * 137.5) % 360).toFixed(0) + ', 60%, 45%)';
+  }
+
+  function inferMode(config, targets) {
+    const mode = str(config.mode);
+    if (mode === 'closed' || mode === 'open') return mode;
+    let users = 0;
+    let rates = 0;
+    for (const t of targets) {
+      for (const s of arr(t.steps)) {
+        if (num(s.users)) users++;
+        if (num(s.rate)) rates++;
+      }
+    }
+    return rates > users ? 'open' : 'closed';
+  }
+
+  function buildModel(results) {
+    const config = obj(results.config);
+    const rawTargets = arr(results.targets).map(obj);
+    const mode = inferMode(config, rawTargets);
+    const open = mode === 'open';
+    const model = {
+      config: config,
+      environment: obj(results.environment),
+      rules: arr(results.rules).map(str),
+      mode: mode,
+      open: open,
+      loadUnit: open ? 'calls/s' : 'users',
+      loadAxis: open ? 'arrival rate (calls/s, open loop)' : 'virtual users (closed loop)',
+      targets: [],
+    };
+    rawTargets.forEach((t, i) => {
+      const summary = obj(t.summary);
+      const steps = arr(t.steps).map(obj).map((s, position) => {
+        const requests = num(s.requests);
+        const ok = num(s.ok);
+        const rps = num(s.rps);
+        const failed = requests !== null && ok !== null ? Math.max(0, requests - ok) : null;
+        // rps counts every request (ok or failed), so failures/s is its failed share.
+        const failuresPerS = rps !== null && requests ? (rps * (failed || 0)) / requests : rps !== null ? 0 : null;
+        const uncorrected = obj(s.uncorrected);
+        return {
+          raw: s,
+          position: position,
+          index: num(s.index) !== null ? num(s.index) : position,
+          load: open ? num(s.rate) : num(s.users),
+          requests: requests,
+          ok: ok,
+          failed: failed,
+          rps: rps,
+          failuresPerS: failuresPerS,
+          achievedRate: num(s.achieved_rate),
+          errors: obj(s.errors),
+          errorRatio: num(s.error_ratio),
+          uncorrectedP99: num(uncorrected.p99_ms),
+          cpu: num(s.loadgen_cpu_cores),
+          // proto3 JSON always prints `valid` with always_print_primitive_fields; absent means not recorded.
+          valid: s.valid === undefined ? true : s.valid === true,
+          invalidReason: str(s.invalid_reason),
+          markers: [],
+        };
+      });
+      const target = {
+        name: str(t.name) || 'target ' + (i + 1),
+        address: str(t.address),
+        color: colorOf(i),
+        summary: summary,
+        // Absent when loadgen wrote no summary (with always_print_primitive_fields a written one has max_rps).
+        hasSummary: Object.keys(summary).length > 0,
+        note: str(t.note),
+        steps: steps,
+        timeline: arr(t.timeline).map(obj),
+        detected: {},
+      };
+      for (const marker of MARKERS) {
+        const stepIndex = num(summary[marker.field]);
+        if (stepIndex === null) continue;
+        const step = steps.find((s) => s.index === stepIndex) || steps[stepIndex] || null;
+        target.detected[marker.field] = {step: step, stepIndex: stepIndex, at: num(summary[marker.at])};
+        if (step) step.markers.push(marker);
+      }
+      model.targets.push(target);
+    });
+    return model;
+  }
+
+  function loadText(model, value) {
+    const n = num(value);
+    return n === null ? '\u2013' : fmtNumber(n, model.open ? 2 : 0) + ' ' + model.loadUnit;
+  }
+
+  // ---- Sections ---------------------------------------------------------------------------------------
+
+  function header(model) {
+    const names = model.targets.map((t) => t.name);
+    const title = names.length ? 'loadgen report: ' + names.join(' vs ') : 'loadgen report';
+    const env = model.environment;
+    const sub = [];
+    if (str(env.started_at)) sub.push('started ' + str(env.started_at));
+    if (str(env.hostname)) sub.push('on ' + str(env.hostname));
+    sub.push(model.open ? 'open loop (arrival rate)' : 'closed loop (virtual users)');
+    if (str(model.config.scenario)) sub.push('scenario ' + str(model.config.scenario));
+    return [el('h1', {}, title), el('p', {class: 'subtitle'}, sub.join(' \u00B7 '))];
+  }
+
+  function configSection(model) {
+    const c = model.config;
+    const unit = model.loadUnit;
+    const rampStart = num(c.ramp_start);
+    const rampEnd = num(c.ramp_end);
+    const rampStep = num(c.ramp_step);
+    let ramp = null;
+    if (rampStart || rampEnd) {
+      ramp = fmtNumber(rampStart) + ' \u2192 ' + fmtNumber(rampEnd) + ' ' + unit;
+      if (rampStep) ramp += ', step ' + fmtNumber(rampStep);
+    }
+    let duration = null;
+    if (num(c.step_duration_s)) {
+      duration = fmtSeconds(c.step_duration_s);
+      if (num(c.warmup_s)) duration += ' (first ' + fmtSeconds(c.warmup_s) + ' warm-up, not measured)';
+    }
+    const configured = arr(c.targets).map(obj);
+    const targetRows = (configured.length ? configured : model.targets).map((t) =>
+      el('div', {}, el('span', {class: 'mono'}, str(t.name)), str(t.address) ? ' \u2192 ' : '', el('span', {class: 'mono'}, str(t.address))));
+    const thinkTime = num(c.think_time_s);
+    const deadline = num(c.deadline_s);
+    const rows = [
+      ['Mode', model.open ? 'open loop \u2014 requests arrive at a fixed rate, whatever the latency' :
+                            'closed loop \u2014 each virtual user waits for its answer before the next call'],
+      ['Ramp', ramp],
+      ['Step duration', duration],
+      ['Spawn rate', num(c.spawn_rate) ? fmtNumber(c.spawn_rate) + ' users/s' : null],
+      ['Scenario', str(c.scenario) || null],
+      ['Think time', thinkTime !== null ? (thinkTime ? fmtSeconds(thinkTime) : 'none') : null],
+      ['Deadline', deadline !== null ? (deadline ? fmtSeconds(deadline) : 'none') : null],
+      ['Channels', num(c.channels) ? fmtNumber(c.channels, 0) : null],
+      ['Seed', str(c.seed) && str(c.seed) !== '0' ? el('span', {class: 'mono'}, str(c.seed)) : null],
+      ['Slowdown rule', num(c.slowdown_factor) ? 'p95 > ' + fmtNumber(c.slowdown_factor) + '\u00D7 baseline p95' : null],
+      ['Error threshold', num(c.error_threshold) ? fmtPercent(c.error_threshold) + ' of calls failed' : null],
+      ['Stop on errors', num(c.stop_on_errors) ? fmtNumber(c.stop_on_errors, 0) : null],
+      ['Targets', targetRows.length ? targetRows : null],
+    ];
+    const config = el('div', {class: 'card'}, el('h3', {}, 'Run configuration'), facts(rows));
+    if (str(c.command)) append(config, [el('p', {class: 'muted'}, 'Command'), el('pre', {}, str(c.command))]);
+
+    const env = model.environment;
+    const environment = el('div', {class: 'card'}, el('h3', {}, 'Environment'), facts([
+      ['Host', str(env.hostname) || null],
+      ['CPUs', num(env.cpus) ? fmtNumber(env.cpus, 0) : null],
+      ['Kernel', str(env.kernel) || null],
+      ['Started at', str(env.started_at) || null],
+      ['loadgen version', str(env.loadgen_version) || null],
+    ]));
+    if (!Object.keys(env).length) append(environment, el('p', {class: 'muted'}, 'Not recorded.'));
+    return [el('h2', {}, 'Run'), el('div', {class: 'cards'}, config, environment)];
+  }
+
+  function detectedText(model, target, marker) {
+    const d = target.detected[marker.field];
+    const at = num(target.summary[marker.at]);
+    if (!d && at === null) {
+      if (!target.steps.length) return el('span', {class: 'muted'}, '\u2013 (no steps)');
+      if (!target.hasSummary) return el('span', {class: 'muted'}, '\u2013 (not recorded)');
+      return el('span', {class: 'good'}, 'not reached');
+    }
+    const load = at !== null ? at : d && d.step ? d.step.load : null;
+    const parts = [el('span', {class: 'marker', style: {color: target.color}}, marker.glyph), ' ', loadText(model, load)];
+    if (d) parts.push(el('span', {class: 'muted'}, ' (step ' + fmtNumber(d.stepIndex, 0) + ')'));
+    return parts;
+  }
+
+  function summarySection(model) {
+    const out = [el('h2', {}, 'Summary')];
+    if (!model.targets.length) {
+      out.push(el('p', {class: 'note'}, 'This run recorded no targets.'));
+    } else {
+      const table = el('table', {class: 'summary'});
+      append(table, el('thead', {}, el('tr', {}, el('th', {}, ''),
+          model.targets.map((t) => el('th', {class: 'text', scope: 'col'}, swatch(t.color), t.name)))));
+      const body = el('tbody');
+      const row = (name, cell) => append(body, el('tr', {}, el('th', {scope: 'row'}, name), model.targets.map((t) => el('td', {}, cell(t)))));
+      row('Address', (t) => el('span', {class: 'mono'}, t.address || '\u2013'));
+      for (const marker of MARKERS) {
+        const name = marker.label.charAt(0).toUpperCase() + marker.label.slice(1) + ' (load)';
+        row(name, (t) => detectedText(model, t, marker));
+      }
+      const measured = (t, value, text) => (t.steps.length && num(value) !== null ? text : el('span', {class: 'muted'}, '\u2013'));
+      row('Max throughput', (t) => measured(t, t.summary.max_rps, fmtNumber(t.summary.max_rps, 1) + ' rps'));
+      row('Baseline p95', (t) => measured(t, t.summary.baseline_p95_ms, fmtMs(t.summary.baseline_p95_ms) + ' ms'));
+      row('Steps', (t) => {
+        const invalid = t.steps.filter((s) => !s.valid).length;
+        return [String(t.steps.length), invalid ? el('span', {class: 'bad'}, ' (' + invalid + ' invalid)') : ''];
+      });
+      row('Note', (t) => (t.note ? t.note : el('span', {class: 'muted'}, '\u2013')));
+      append(table, body);
+      out.push(el('div', {class: 'scroll'}, table));
+    }
+    out.push(el('h3', {}, 'Detection rules'));
+    if (model.rules.length) out.push(el('ol', {class: 'rules'}, model.rules.map((r) => el('li', {}, r))));
+    else out.push(el('p', {class: 'muted'}, 'Not recorded.'));
+    return out;
+  }
+
+  // ---- Charts -----------------------------------------------------------------------------------------
+
+  function chartPanel(title, caption) {
+    const canvas = el('canvas');
+    const panel = el('div', {class: 'chart'}, el('h3', {}, title), caption ? el('p', {class: 'caption'}, caption) : null,
+        el('div', {class: 'chart-box'}, canvas));
+    return {panel: panel, canvas: canvas};
+  }
+
+  // Series over steps: hollow points on invalid steps.
+  function stepSeries(target, label, y, style) {
+    const data = target.steps.map((s) => ({x: s.load, y: y(s), step: s}));
+    return Object.assign({
+      label: label,
+      data: data,
+      borderColor: target.color,
+      backgroundColor: target.color,
+      pointBackgroundColor: data.map((p) => (p.step.valid ? target.color : '#ffffff')),
+      pointBorderColor: target.color,
+      pointBorderWidth: data.map((p) => (p.step.valid ? 1 : 2)),
+      pointRadius: data.map((p) => (p.step.valid ? 3 : 5)),
+      pointHoverRadius: 6,
+      tension: 0,
+      spanGaps: true,
+      legendKind: 'series',
+    }, style);
+  }
+
+  // One dataset per marker kind (all targets), so each shape has one legend entry.
+  function markerDatasets(model, y) {
+    const out = [];
+    for (const marker of MARKERS) {
+      const data = [];
+      const colors = [];
+      for (const t of model.targets) {
+        const d = t.detected[marker.field];
+        if (!d || !d.step || d.step.load === null || y(d.step) === null) continue;
+        data.push({x: d.step.load, y: y(d.step), step: d.step, target: t, marker: marker});
+        colors.push(t.color);
+      }
+      if (!data.length) continue;
+      out.push({
+        label: marker.label,
+        data: data,
+        showLine: false,
+        pointStyle: marker.style,
+        pointRadius: marker.style === 'crossRot' ? 9 : 10,
+        pointHoverRadius: 12,
+        pointBackgroundColor: colors,
+        pointBorderColor: marker.style === 'crossRot' ? colors : '#111111',
+        pointBorderWidth: marker.style === 'crossRot' ? 3 : 1.5,
+        borderColor: '#111111',
+        backgroundColor: '#9aa3ab',
+        legendKind: 'marker',
+        order: -1,
+      });
+    }
+    return out;
+  }
+
+  function invalidLegendDataset(model) {
+    if (!model.targets.some((t) => t.steps.some((s) => !s.valid))) return [];
+    return [{label: 'invalid step (hollow)', data: [], borderColor: '#5b6670', backgroundColor: '#ffffff', legendKind: 'invalid'}];
+  }
+
+  function legendOptions() {
+    return {
+      position: 'bottom',
+      labels: {
+        usePointStyle: true,
+        pointStyleWidth: 26,
+        boxHeight: 9,
+        padding: 12,
+        // Series first (in target order), then the marker shapes, then the hollow-point key.
+        sort: (a, b, data) => {
+          const rank = (item) => ({series: 0, marker: 1, invalid: 2})[data.datasets[item.datasetIndex].legendKind] || 0;
+          return rank(a) - rank(b) || a.datasetIndex - b.datasetIndex;
+        },
+        generateLabels: function (chart) {
+          const items = Chart.defaults.plugins.legend.labels.generateLabels(chart);
+          for (const item of items) {
+            const ds = chart.data.datasets[item.datasetIndex];
+            if (ds.legendKind === 'marker') {
+              item.pointStyle = ds.pointStyle;
+              item.fillStyle = '#9aa3ab';
+              item.strokeStyle = '#111111';
+              item.lineWidth = ds.pointStyle === 'crossRot' ? 2.5 : 1.5;
+              item.lineDash = [];
+            } else if (ds.legendKind === 'invalid') {
+              item.pointStyle = 'circle';
+              item.fillStyle = '#ffffff';
+              item.strokeStyle = '#5b6670';
+              item.lineWidth = 2;
+              item.lineDash = [];
+            } else {
+              item.pointStyle = 'line';
+              item.strokeStyle = ds.borderColor;
+              item.lineWidth = ds.borderWidth || 2;
+              item.lineDash = ds.borderDash || [];
+            }
+          }
+          return items;
+        },
+      },
+    };
+  }
+
+  function tooltipOptions(model, xName, formatY) {
+    return {
+      mode: 'nearest',
+      axis: 'x',
+      intersect: false,
+      callbacks: {
+        title: (items) => (items.length ? xName(items[0].parsed.x) : ''),
+        label: (ctx) => {
+          const raw = ctx.raw || {};
+          if (raw.marker) return raw.marker.label + ' (' + raw.target.name + '): ' + loadText(model, raw.x);
+          return ctx.dataset.label + ': ' + formatY(ctx.parsed.y);
+        },
+        afterLabel: (ctx) => {
+          const raw = ctx.raw || {};
+          if (raw.step && !raw.step.valid && !raw.marker) return 'invalid step: ' + (raw.step.invalidReason || 'no reason recorded');
+          return '';
+        },
+      },
+    };
+  }
+
+  // Labels 1, 2, 5 × 10^n; every integer mantissa when the axis spans less than ~1.5 decades.
+  function logTicks(value) {
+    const narrow = this && this.max / this.min < 30;
+    const exponent = Math.floor(Math.log10(value));
+    const mantissa = Math.round(value / Math.pow(10, exponent));
+    if (!(narrow ? mantissa <= 9 && mantissa !== 7 && mantissa !== 9 : [1, 2, 5].includes(mantissa)) || Math.abs(value - mantissa * Math.pow(10, exponent)) > 1e-9 * value) return '';
+    return value >= 1 ? fmtNumber(value, 0) : String(Number(value.toPrecision(1)));
+  }
+
+  function lineChart(canvas, datasets, options) {
+    return new Chart(canvas, {
+      type: 'line',
+      data: {datasets: datasets},
+      options: Object.assign({
+        animation: false,
+        responsive: true,
+        maintainAspectRatio: false,
+        interaction: {mode: 'nearest', axis: 'x', intersect: false},
+        elements: {line: {borderWidth: 2}},
+      }, options),
+    });
+  }
+
+  function loadCharts(model) {
+    const panels = [];
+    const withSteps = model.targets.filter((t) => t.steps.length);
+    const xScale = {type: 'linear', title: {display: true, text: model.loadAxis}, ticks: {precision: model.open ? undefined : 0}};
+    const xName = (x) => loadText(model, x);
+
+    // 1. Throughput and failures/s vs load.
+    {
+      const {panel, canvas} = chartPanel('Throughput vs load',
+          'Calls answered per second (solid) and failed calls per second (dashed), per step. Detected points sit on the throughput curve.');
+      const datasets = [];
+      for (const t of withSteps) {
+        datasets.push(stepSeries(t, t.name + ' rps', (s) => s.rps, {borderWidth: 2.5}));
+        datasets.push(stepSeries(t, t.name + ' failures/s', (s) => s.failuresPerS, {borderWidth: 1.5, borderDash: [6, 4]}));
+      }
+      datasets.push(...markerDatasets(model, (s) => s.rps), ...invalidLegendDataset(model));
+      panels.push({panel: panel, draw: () => lineChart(canvas, datasets, {
+        scales: {x: xScale, y: {beginAtZero: true, title: {display: true, text: 'per second'}}},
+        plugins: {legend: legendOptions(), tooltip: tooltipOptions(model, xName, (y) => fmtNumber(y, 1) + '/s')},
+      })});
+    }
+
+    // 2. Latency percentiles vs load.
+    {
+      const hasUncorrected = model.open && withSteps.some((t) => t.steps.some((s) => positive(s.uncorrectedP99) !== null));
+      const {panel, canvas} = chartPanel('Latency vs load',
+          'p50 (dotted), p95 (dashed), p99 (solid), log scale. Detected points sit on the p95 curve.' +
+          (hasUncorrected ? ' Open loop: latency counts from the intended send (corrected for coordinated omission); the thin dash-dot line is p99 from the actual send (uncorrected).' : ''));
+      const datasets = [];
+      for (const t of withSteps) {
+        for (const p of PERCENTILES) {
+          datasets.push(stepSeries(t, t.name + ' ' + p.label, (s) => positive(s.raw[p.key]), {borderWidth: p.width, borderDash: p.dash}));
+        }
+        if (hasUncorrected) {
+          datasets.push(stepSeries(t, t.name + ' p99 uncorrected', (s) => positive(s.uncorrectedP99),
+              {borderWidth: 1.2, borderDash: UNCORRECTED_DASH, pointRadius: 0, pointHoverRadius: 4}));
+        }
+      }
+      datasets.push(...markerDatasets(model, (s) => positive(s.raw.p95_ms)), ...invalidLegendDataset(model));
+      panels.push({panel: panel, draw: () => lineChart(canvas, datasets, {
+        scales: {x: xScale, y: {type: 'logarithmic', title: {display: true, text: 'latency, ms (log scale)'}, ticks: {autoSkip: false, callback: logTicks}}},
+        plugins: {legend: legendOptions(), tooltip: tooltipOptions(model, xName, (y) => fmtMs(y) + ' ms')},
+      })});
+    }
+    return panels;
+  }
+
+  function timeCharts(model) {
+    const withTimeline = model.targets.filter((t) => t.timeline.length);
+    if (!withTimeline.length) return [];
+    const panels = [];
+    const xScale = {type: 'linear', title: {display: true, text: 'time since the run started (s)'}};
+    const xName = (x) => 't = ' + fmtNumber(x, 1) + ' s';
+    const series = (t, label, key, style) => Object.assign({
+      label: t.name + ' ' + label,
+      data: t.timeline.map((p) => ({x: num(p.t_s), y: key === 'rps' || key === 'failures_per_s' ? num(p[key]) : positive(p[key]), point: p})),
+      borderColor: t.color,
+      backgroundColor: t.color,
+      pointRadius: 0,
+      pointHoverRadius: 4,
+      tension: 0,
+      spanGaps: false,
+      legendKind: 'series',
+    }, style);
+    const stepLabel = (ctx) => {
+      const p = (ctx.raw || {}).point;
+      return p && num(p.step) !== null ? 'step ' + fmtNumber(p.step, 0) : '';
+    };
+
+    {
+      const {panel, canvas} = chartPanel('Throughput over time', 'Calls answered per second (solid) and failed calls per second (dashed), as sampled during the run.');
+      const datasets = [];
+      for (const t of withTimeline) {
+        datasets.push(series(t, 'rps', 'rps', {borderWidth: 2}));
+        datasets.push(series(t, 'failures/s', 'failures_per_s', {borderWidth: 1.5, borderDash: [6, 4]}));
+      }
+      const tooltip = tooltipOptions(model, xName, (y) => fmtNumber(y, 1) + '/s');
+      tooltip.callbacks.afterLabel = stepLabel;
+      panels.push({panel: panel, draw: () => lineChart(canvas, datasets, {
+        scales: {x: xScale, y: {beginAtZero: true, title: {display: true, text: 'per second'}}},
+        plugins: {legend: legendOptions(), tooltip: tooltip},
+      })});
+    }
+    {
+      const {panel, canvas} = chartPanel('Latency over time', 'p50 (dotted), p95 (dashed), p99 (solid), log scale, as sampled during the run.');
+      const datasets = [];
+      for (const t of withTimeline) {
+        for (const p of PERCENTILES) datasets.push(series(t, p.label, p.key, {borderWidth: p.width, borderDash: p.dash}));
+      }
+      const tooltip = tooltipOptions(model, xName, (y) => fmtMs(y) + ' ms');
+      tooltip.callbacks.afterLabel = stepLabel;
+      panels.push({panel: panel, draw: () => lineChart(canvas, datasets, {
+        scales: {x: xScale, y: {type: 'logarithmic', title: {display: true, text: 'latency, ms (log scale)'}, ticks: {autoSkip: false, callback: logTicks}}},
+        plugins: {legend: legendOptions(), tooltip: tooltip},
+      })});
+    }
+    return panels;
+  }
+
+  function chartsSection(model) {
+    const out = [el('h2', {}, 'Charts')];
+    if (!model.targets.some((t) => t.steps.length)) {
+      out.push(el('p', {class: 'note'}, 'No steps were recorded, so there is nothing to chart.' +
+          (model.targets.some((t) => t.note) ? ' See the notes in the summary.' : '')));
+      return {nodes: out, panels: []};
+    }
+    if (typeof Chart === 'undefined') {
+      out.push(el('p', {class: 'fatal'}, 'The charting library did not load, so the charts are missing; the tables below are complete.'));
+      return {nodes: out, panels: []};
+    }
+    const load = loadCharts(model);
+    const time = timeCharts(model);
+    out.push(el('h3', {}, 'By load'), el('div', {class: 'charts'}, load.map((p) => p.panel)));
+    const legend = el('div', {class: 'legend-note'});
+    append(legend, [
+      'One colour per target: ',
+      model.targets.map((t, i) => [i ? ', ' : '', swatch(t.color), t.name]),
+      '. Markers: ',
+      MARKERS.map((m, i) => [i ? ', ' : '', m.glyph + ' ' + m.label]),
+      ' (see the detection rules above).',
+    ]);
+    const invalid = [];
+    for (const t of model.targets) {
+      for (const s of t.steps) {
+        if (!s.valid) invalid.push(el('li', {}, t.name + ', ' + loadText(model, s.load) + ' (step ' + fmtNumber(s.index, 0) + '): ' + (s.invalidReason || 'no reason recorded')));
+      }
+    }
+    if (invalid.length) {
+      append(legend, [' Hollow points are invalid steps: loadgen itself, not the target, was the bottleneck there, so those numbers understate what the target can do.',
+        el('ul', {}, invalid)]);
+    }
+    out.push(legend);
+    if (time.length) out.push(el('h3', {}, 'Over time'), el('div', {class: 'charts'}, time.map((p) => p.panel)));
+    else out.push(el('p', {class: 'muted'}, 'No timeline was recorded, so there are no charts over time.'));
+    return {nodes: out, panels: load.concat(time)};
+  }
+
+  // ---- Step tables ------------------------------------------------------------------------------------
+
+  function errorsCell(step) {
+    const entries = Object.entries(step.errors).map(([code, count]) => [code, num(count) || 0]).filter(([, n]) => n > 0);
+    if (!entries.length) return el('span', {class: 'muted'}, '\u2013');
+    entries.sort((a, b) => b[1] - a[1]);
+    return entries.map(([code, n], i) => [i ? el('br') : null, el('span', {class: 'mono'}, code), ' ' + fmtNumber(n, 0)]);
+  }
+
+  function stepsSection(model) {
+    const out = [el('h2', {}, 'Steps')];
+    if (!model.targets.length) {
+      out.push(el('p', {class: 'muted'}, 'No targets.'));
+      return out;
+    }
+    const showUncorrected = model.open && model.targets.some((t) => t.steps.some((s) => s.uncorrectedP99 !== null && s.raw.uncorrected));
+    const showAchieved = model.open;
+    for (const t of model.targets) {
+      out.push(el('h3', {}, swatch(t.color), t.name, t.address ? el('span', {class: 'muted mono'}, '  ' + t.address) : null));
+      if (!t.steps.length) {
+        out.push(el('p', {class: 'note'}, 'No steps recorded.' + (t.note ? ' ' + t.note : '')));
+        continue;
+      }
+      const head = ['step', model.open ? 'rate (calls/s)' : 'users'];
+      if (showAchieved) head.push('achieved (calls/s)');
+      head.push('requests', 'rps', 'p50', 'p95', 'p99');
+      if (showUncorrected) head.push('p99 uncorr.');
+      head.push('p99.9', 'max', 'errors by code', 'error ratio', 'valid', 'loadgen CPU');
+      const table = el('table', {class: 'steps'}, el('thead', {}, el('tr', {}, head.map((h) => el('th', {class: h === 'errors by code' || h === 'valid' ? 'text' : null}, h)))));
+      const body = el('tbody');
+      for (const s of t.steps) {
+        const cells = [
+          el('td', {}, fmtNumber(s.index, 0), s.markers.map((m) => el('span', {class: 'marker', title: m.label, style: {color: t.color}}, m.glyph))),
+          el('td', {}, fmtNumber(s.load, model.open ? 2 : 0)),
+        ];
+        if (showAchieved) cells.push(el('td', {}, fmtNumber(s.achievedRate, 1)));
+        cells.push(el('td', {}, fmtNumber(s.requests, 0)), el('td', {}, fmtNumber(s.rps, 1)),
+            el('td', {}, fmtMs(s.raw.p50_ms)), el('td', {}, fmtMs(s.raw.p95_ms)), el('td', {}, fmtMs(s.raw.p99_ms)));
+        if (showUncorrected) cells.push(el('td', {}, fmtMs(s.uncorrectedP99)));
+        cells.push(
+            el('td', {}, fmtMs(s.raw.p999_ms)),
+            el('td', {}, fmtMs(s.raw.max_ms)),
+            el('td', {class: 'text'}, errorsCell(s)),
+            el('td', {class: s.errorRatio ? 'bad' : null}, fmtPercent(s.errorRatio)),
+            el('td', {class: 'text'}, s.valid ? el('span', {class: 'good'}, 'yes') : el('span', {class: 'bad'}, 'no \u2193')),
+            el('td', {}, s.cpu === null ? '\u2013' : s.cpu.toFixed(2)));
+        append(body, el('tr', {class: [s.valid ? '' : 'invalid', s.markers.length ? 'detected' : ''].join(' ').trim() || null}, cells));
+        if (!s.valid) {
+          append(body, el('tr', {class: 'invalid reason'}, el('td', {colspan: head.length},
+              el('span', {class: 'bad'}, 'Step ' + fmtNumber(s.index, 0) + ' is invalid: '), s.invalidReason || 'no reason recorded')));
+        }
+      }
+      append(table, body);
+      out.push(el('div', {class: 'scroll'}, table));
+      if (t.note) out.push(el('p', {class: 'note'}, t.note));
+    }
+    out.push(el('p', {class: 'muted'}, 'Markers in the step column: ' + MARKERS.map((m) => m.glyph + ' ' + m.label).join(', ') +
+        '. Latencies in ms, over the measured part of each step (after warm-up)' +
+        (model.open ? ', from the intended send time (corrected); "uncorr." counts from the actual send' : '') +
+        '. loadgen CPU: the cores loadgen itself used during the step.'));
+    return out;
+  }
+
+  // ---- Main -------------------------------------------------------------------------------------------
+
+  function fail(root, message) {
+    append(root, el('p', {class: 'fatal'}, message));
+  }
+
+  function main() {
+    const root = document.getElementById('report');
+    const source = document.getElementById('results');
+    let results;
+    try {
+      results = JSON.parse(source ? source.textContent : 'null');
+    } catch (e) {
+      fail(root, 'The embedded results are not valid JSON: ' + e.message);
+      return;
+    }
+    if (!results || typeof results !== 'object') {
+      fail(root, 'The page holds no results.');
+      return;
+    }
+    try {
+      const model = buildModel(results);
+      const charts = chartsSection(model);
+      append(root, [header(model), configSection(model), summarySection(model), charts.nodes, stepsSection(model)]);
+      // Charts are drawn once their canvases are in the document, so they get their size.
+      for (const p of charts.panels) {
+        try {
+          p.draw();
+        } catch (e) {
+          append(p.panel, el('p', {class: 'fatal'}, 'This chart failed: ' + e.message));
+          console.error(e);
+        }
+      }
+      document.title = model.targets.length ? 'loadgen report: ' + model.targets.map((t) => t.name).join(' vs ') : 'loadgen report';
+    } catch (e) {
+      fail(root, 'The report failed to render: ' + e.message);
+      console.error(e);
+    }
+  }
+
+  main();
+})();

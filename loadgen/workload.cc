@@ -1,0 +1,152 @@
+#include "loadgen/workload.h"
+
+#include <algorithm>
+#include <optional>
+
+#include "absl/strings/str_cat.h"
+
+namespace asyncgrpc::loadgen {
+namespace {
+
+// splitmix64: a small, good, reproducible generator for per-iteration choices.
+uint64_t Mix(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+// Uniform in [0, 1).
+double Unit(uint64_t x) {
+  return static_cast<double>(Mix(x) >> 11) * 0x1.0p-53;
+}
+
+}  // namespace
+
+// One iteration: one or two calls chained through their callbacks; deletes
+// itself at the end.
+class Iteration {
+ public:
+  Iteration(Workload& workload, uint64_t key, Workload::Done done)
+      : workload_(workload),
+        key_(key),
+        stub_(*workload.stubs_[workload.next_stub_++ % workload.stubs_.size()]),
+        done_(std::move(done)) {}
+
+  void Start() {
+    const Scenario& scenario = workload_.config_.scenario;
+    const double pick = Unit(key_) * scenario.weights.back();
+    const size_t index = std::upper_bound(scenario.weights.begin(),
+                                          scenario.weights.end(), pick) -
+                         scenario.weights.begin();
+    action_ = scenario.actions[std::min(index, scenario.actions.size() - 1)];
+    if (action_ == Action::kGet) {
+      Get(1 + static_cast<int64_t>(
+                  Mix(key_ + 1) %
+                  static_cast<uint64_t>(workload_.config_.item_ids)));
+    } else {
+      List();
+    }
+  }
+
+ private:
+  grpc::ClientContext& NewContext() {
+    context_.emplace();
+    context_->set_deadline(
+        absl::ToChronoTime(absl::Now() + workload_.config_.deadline));
+    return *context_;
+  }
+
+  void List() {
+    stub_.async()->ListItems(&NewContext(), &list_request_, &list_response_,
+                             [this](grpc::Status status) { OnList(status); });
+  }
+
+  void OnList(const grpc::Status& status) {
+    if (!status.ok() || action_ == Action::kList ||
+        list_response_.items_size() == 0) {
+      Finish(status.error_code());
+      return;
+    }
+    // The study's second query: the details of one listed item.
+    const int pick =
+        static_cast<int>(Mix(key_ + 2) % list_response_.items_size());
+    Get(list_response_.items(pick).id());
+  }
+
+  void Get(int64_t id) {
+    get_request_.set_id(id);
+    stub_.async()->GetItem(
+        &NewContext(), &get_request_, &item_,
+        [this](grpc::Status status) { Finish(status.error_code()); });
+  }
+
+  void Finish(grpc::StatusCode code) {
+    Workload::Done done = std::move(done_);
+    Workload& workload = workload_;
+    delete this;
+    done(code);
+    --workload.in_flight_;
+  }
+
+  Workload& workload_;
+  const uint64_t key_;
+  items::v1::ItemService::Stub& stub_;
+  Workload::Done done_;
+  Action action_ = Action::kGet;
+  std::optional<grpc::ClientContext> context_;
+  items::v1::ListItemsRequest list_request_;
+  items::v1::ListItemsResponse list_response_;
+  items::v1::GetItemRequest get_request_;
+  items::v1::Item item_;
+};
+
+Workload::Workload(const RunConfig& config, const Target& target)
+    : config_(config) {
+  for (int i = 0; i < config.channels; ++i) {
+    grpc::ChannelArguments args;
+    // Distinct args: each channel gets its own TCP connection.
+    args.SetInt("loadgen.channel", i);
+    args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
+    channels_.push_back(grpc::CreateCustomChannel(
+        target.address, grpc::InsecureChannelCredentials(), args));
+    stubs_.push_back(items::v1::ItemService::NewStub(channels_.back()));
+  }
+}
+
+bool Workload::WaitConnected(absl::Time deadline) {
+  for (const auto& channel : channels_) {
+    if (!channel->WaitForConnected(absl::ToChronoTime(deadline))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool Workload::Reachable() {
+  for (const auto& channel : channels_) {
+    const grpc_connectivity_state state = channel->GetState(false);
+    if (state == GRPC_CHANNEL_TRANSIENT_FAILURE ||
+        state == GRPC_CHANNEL_SHUTDOWN) {
+      return false;
+    }
+  }
+  return true;
+}
+
+void Workload::Start(uint64_t key, Done done) {
+  ++in_flight_;
+  (new Iteration(*this, key, std::move(done)))->Start();
+}
+
+bool Workload::Drain(absl::Time deadline) const {
+  while (in_flight_.load() > 0) {
+    if (absl::Now() >= deadline) {
+      return false;
+    }
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  return true;
+}
+
+}  // namespace asyncgrpc::loadgen
