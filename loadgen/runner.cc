@@ -13,6 +13,7 @@
 #include "absl/strings/str_format.h"
 #include "loadgen/detection.h"
 #include "loadgen/histogram.h"
+#include "loadgen/open_loop_schedule.h"
 #include "loadgen/recorder.h"
 #include "loadgen/scheduler.h"
 #include "loadgen/workload.h"
@@ -148,12 +149,10 @@ void TargetRun::Iterate(int user) {
 }
 
 void TargetRun::SendOpenLoop(double rate, absl::Time start, absl::Time end) {
-  const absl::Duration interval = absl::Seconds(1.0 / rate);
-  for (int64_t k = 0;; ++k) {
-    const absl::Time intended = start + interval * k;
-    if (intended >= end || stopping_.load()) {
-      return;
-    }
+  const OpenLoopSchedule schedule(start, end, rate);
+  const int64_t sends = schedule.Count();
+  for (int64_t k = 0; k < sends && !stopping_.load(); ++k) {
+    const absl::Time intended = schedule.At(k);
     const absl::Duration wait = intended - absl::Now();
     if (wait > absl::ZeroDuration()) {
       absl::SleepFor(wait);
