@@ -13,6 +13,11 @@ std::vector<double> Ramp::Levels() const {
   std::vector<double> levels;
   // A small epsilon keeps END when floating-point steps land a hair above it.
   for (double level = start; level <= end + step * 1e-9; level += step) {
+    // A STEP below START's precision would never move; past 1000 ParseRamp
+    // refuses anyway.
+    if ((!levels.empty() && level <= levels.back()) || levels.size() > 1000) {
+      break;
+    }
     levels.push_back(level);
   }
   return levels;
@@ -51,6 +56,15 @@ absl::StatusOr<Ramp> ParseRamp(absl::string_view flag, absl::string_view spec,
   }
   if (ramp.step <= 0) {
     return bad("STEP must be positive");
+  }
+  // Users are tracked one by one and rates scheduled call by call: keep both
+  // within reason.
+  const double max_level = whole ? 1e6 : 1e7;
+  if (ramp.end > max_level) {
+    return bad(absl::StrCat("END above ", max_level));
+  }
+  if (ramp.end > ramp.start && ramp.start + ramp.step == ramp.start) {
+    return bad("STEP is too small for START");
   }
   if (ramp.Levels().size() > 1000) {
     return bad("more than 1000 steps");
@@ -127,9 +141,10 @@ absl::StatusOr<Scenario> ParseScenario(absl::string_view spec) {
     scenario.actions.push_back(action);
     scenario.weights.push_back(total);
   }
-  if (total <= 0) {
+  if (!(total > 0) || !std::isfinite(total)) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "--scenario mix needs a positive weight, got \"", spec, "\""));
+        "--scenario mix needs a positive, finite total weight, got \"", spec,
+        "\""));
   }
   return scenario;
 }

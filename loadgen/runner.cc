@@ -87,7 +87,9 @@ class TargetRun {
         time_after_(time_after),
         workload_(config, target),
         recorder_(run_start_),
-        user_iterations_(static_cast<size_t>(config.ramp.end) + 1) {}
+        user_iterations_(config.mode == Mode::kClosed
+                             ? static_cast<size_t>(config.ramp.end) + 1
+                             : 0) {}
 
   pb::TargetResult Run();
 
