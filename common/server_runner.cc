@@ -1,19 +1,29 @@
 #include "common/server_runner.h"
 
+#include <grpc/support/log.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <thread>
+#include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "common/db_probe.h"
 #include "common/flags.h"
@@ -40,7 +50,8 @@ std::string BoundAddress(const std::string& listen, int port) {
 // Keeps the service's readiness in step with the database until `stop` is
 // notified.
 void RunHealthLoop(grpc::HealthCheckServiceInterface& health, DbProbe& probe,
-                   absl::Duration interval, absl::Notification& stop) {
+                   const DbOptions& db, absl::Duration interval,
+                   absl::Notification& stop) {
   bool serving = true;
   while (!stop.HasBeenNotified()) {
     const absl::Status status = probe.Check(absl::Now() + interval);
@@ -48,7 +59,9 @@ void RunHealthLoop(grpc::HealthCheckServiceInterface& health, DbProbe& probe,
       serving = status.ok();
       std::cerr << ProgramName() << ": database "
                 << (serving ? "reachable again"
-                            : absl::StrCat("unreachable: ", status.message()))
+                            : absl::StrCat("unreachable: ",
+                                           RedactDbPassword(status.message(),
+                                                            db.conninfo)))
                 << std::endl;
       health.SetServingStatus(kItemServiceName, serving);
     }
@@ -74,6 +87,134 @@ absl::Status CheckListenAddress(const std::string& listen) {
   return absl::OkStatus();
 }
 
+// Resolves `listen` and binds it once ourselves, so that an unknown host or a
+// taken port is reported in one line naming the cause (gRPC logs a multi-line
+// error of its own and reports no reason). Like gRPC, succeeds when any of the
+// host's addresses can be bound.
+absl::Status CheckCanListen(const std::string& listen) {
+  if (absl::StartsWith(listen, "unix:")) {
+    // unix:PATH or unix:///PATH: its directory must exist and take new files.
+    std::string path = listen.substr(5);
+    if (absl::StartsWith(path, "//")) {
+      path = path.substr(2);
+    }
+    const size_t slash = path.rfind('/');
+    const std::string dir = slash == std::string::npos ? "."
+                            : slash == 0               ? "/"
+                                                       : path.substr(0, slash);
+    if (access(dir.c_str(), W_OK | X_OK) != 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "cannot listen on ", listen, ": ", dir, ": ", strerror(errno)));
+    }
+    return absl::OkStatus();
+  }
+  const size_t colon = listen.rfind(':');
+  std::string host = listen.substr(0, colon);
+  const std::string port = listen.substr(colon + 1);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  addrinfo hints = {};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* addresses = nullptr;
+  if (const int error =
+          getaddrinfo(host.c_str(), port.c_str(), &hints, &addresses);
+      error != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot listen on ", listen, ": cannot resolve \"", host,
+                     "\": ", gai_strerror(error)));
+  }
+  std::string failure = "no address";
+  bool bound = false;
+  for (addrinfo* address = addresses; address != nullptr && !bound;
+       address = address->ai_next) {
+    const int fd =
+        socket(address->ai_family, address->ai_socktype | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      failure = strerror(errno);
+      continue;
+    }
+    // As gRPC does: a port left in TIME_WAIT is fine.
+    const int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    bound = bind(fd, address->ai_addr, address->ai_addrlen) == 0;
+    if (!bound) {
+      failure = strerror(errno);
+    }
+    close(fd);
+  }
+  freeaddrinfo(addresses);
+  if (!bound) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot listen on ", listen, ": ", failure));
+  }
+  return absl::OkStatus();
+}
+
+// gRPC logs its own errors (several lines each) while the server starts. They
+// are held back there: when starting fails, the first becomes the reason in our
+// one-line error; when it succeeds they are printed after all. From the first
+// start on, every gRPC log message goes through LogGrpcMessage: one line,
+// "<severity letter> <file>:<line>] <message>", on stderr.
+absl::Mutex grpc_log_mutex(absl::kConstInit);
+std::vector<std::string>* held_grpc_log ABSL_GUARDED_BY(grpc_log_mutex) =
+    nullptr;
+
+void LogGrpcMessage(gpr_log_func_args* args) {
+  absl::string_view file = args->file != nullptr ? args->file : "";
+  file = file.substr(file.rfind('/') + 1);
+  std::string line = absl::StrCat(gpr_log_severity_string(args->severity), " ",
+                                  file, ":", args->line, "] ", args->message);
+  absl::MutexLock lock(&grpc_log_mutex);
+  if (held_grpc_log != nullptr) {
+    held_grpc_log->push_back(std::move(line));
+  } else {
+    std::cerr << line << std::endl;
+  }
+}
+
+// Builds and starts the server with gRPC's log held back; on failure returns
+// null and the first held message (without its "{...}" details) in `reason`.
+std::unique_ptr<grpc::Server> BuildAndStartQuietly(grpc::ServerBuilder& builder,
+                                                   std::string& reason) {
+  std::vector<std::string> held;
+  gpr_set_log_function(&LogGrpcMessage);
+  {
+    absl::MutexLock lock(&grpc_log_mutex);
+    held_grpc_log = &held;
+  }
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  {
+    absl::MutexLock lock(&grpc_log_mutex);
+    held_grpc_log = nullptr;
+  }
+  if (server == nullptr && !held.empty()) {
+    absl::string_view first = held.front();
+    first = first.substr(first.find("] ") + 2);
+    reason = std::string(first.substr(0, first.find(" {")));
+  } else {
+    for (const std::string& line : held) {
+      std::cerr << line << std::endl;
+    }
+  }
+  return server;
+}
+
+// Plaintext without `tls`, else TLS presenting its identity (no client
+// certificates asked for).
+std::shared_ptr<grpc::ServerCredentials> ServerCredentials(
+    const std::optional<ServerTlsConfig>& tls) {
+  if (!tls.has_value()) {
+    return grpc::InsecureServerCredentials();
+  }
+  grpc::SslServerCredentialsOptions options;
+  options.pem_key_cert_pairs.push_back(
+      {.private_key = tls->private_key_pem, .cert_chain = tls->cert_chain_pem});
+  return grpc::SslServerCredentials(options);
+}
+
 }  // namespace
 
 void BlockTerminationSignals() {
@@ -86,6 +227,14 @@ absl::Status RunServer(grpc::Service& service, const DbOptions& db,
   if (absl::Status status = CheckListenAddress(options.listen); !status.ok()) {
     return status;
   }
+  if (absl::Status status = CheckCanListen(options.listen); !status.ok()) {
+    return status;
+  }
+  const absl::StatusOr<std::optional<ServerTlsConfig>> tls =
+      ServerTlsFromFlags();
+  if (!tls.ok()) {
+    return tls.status();
+  }
   // Referencing a health message links its descriptors in, so reflection
   // clients can call grpc.health.v1.Health by name (gRPC's built-in health
   // service carries no descriptors).
@@ -95,8 +244,7 @@ absl::Status RunServer(grpc::Service& service, const DbOptions& db,
 
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
-                           &port);
+  builder.AddListeningPort(options.listen, ServerCredentials(*tls), &port);
   // gRPC enables SO_REUSEPORT by default: a second server on a taken port would
   // silently share it.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
@@ -104,11 +252,12 @@ absl::Status RunServer(grpc::Service& service, const DbOptions& db,
   if (options.configure_builder) {
     options.configure_builder(builder);
   }
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  std::string reason = "malformed address or port in use";
+  std::unique_ptr<grpc::Server> server = BuildAndStartQuietly(builder, reason);
   if (server == nullptr || port == 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("cannot listen on ", options.listen,
-                     " (malformed address or port in use)"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cannot listen on ", options.listen, ": ", reason,
+        tls->has_value() ? " (is --tls_key the key of --tls_cert?)" : ""));
   }
   grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
   health->SetServingStatus("", true);
@@ -117,9 +266,14 @@ absl::Status RunServer(grpc::Service& service, const DbOptions& db,
   DbProbe probe(db);
   absl::Notification stop_health;
   std::thread health_thread([&] {
-    RunHealthLoop(*health, probe, options.health_check_interval, stop_health);
+    RunHealthLoop(*health, probe, db, options.health_check_interval,
+                  stop_health);
   });
 
+  if (tls->has_value()) {
+    std::cerr << ProgramName() << ": serving TLS (--tls_cert, --tls_key)"
+              << std::endl;
+  }
   std::cout << "listening on " << BoundAddress(options.listen, port)
             << std::endl;
 

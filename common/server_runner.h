@@ -1,6 +1,7 @@
 // Everything a service binary does around its ItemService implementation, once
-// for both: listen, reflection, grpc.health.v1 readiness that follows the
-// database, and a graceful drain on SIGTERM/SIGINT.
+// for both: listen (plaintext, or TLS with --tls_cert/--tls_key), reflection,
+// grpc.health.v1 readiness that follows the database, and a graceful drain on
+// SIGTERM/SIGINT.
 //
 //   int main(int argc, char** argv) {
 //     BlockTerminationSignals();  // before any thread starts
@@ -39,7 +40,10 @@ void BlockTerminationSignals();
 // Serves `service` until SIGTERM or SIGINT, then: health NOT_SERVING, stop
 // accepting calls, give in-flight calls `shutdown_grace` to finish, cancel the
 // rest, return. Prints "listening on HOST:PORT" on stdout once serving, for
-// scripts and tests that pass port 0.
+// scripts and tests that pass port 0. Serves TLS when --tls_cert and --tls_key
+// are given (ServerTlsFromFlags). INVALID_ARGUMENT, one line naming the cause,
+// when it cannot listen: a malformed address, a host that does not resolve, a
+// port in use, unreadable TLS files.
 absl::Status RunServer(grpc::Service& service, const DbOptions& db,
                        const ServerOptions& options);
 

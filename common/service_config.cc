@@ -1,11 +1,19 @@
 #include "common/service_config.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
+#include <memory>
+#include <vector>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "common/flags.h"
 
 ABSL_FLAG(std::string, db, "",
@@ -30,16 +38,164 @@ ABSL_FLAG(absl::Duration, upstream_delay, absl::ZeroDuration(),
 ABSL_FLAG(absl::Duration, health_check_interval, absl::Seconds(1),
           "how often readiness (grpc.health.v1, service items.v1.ItemService) "
           "re-checks the database");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM certificate chain: serve TLS instead of plaintext (needs "
+          "--tls_key)");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
 
 namespace asyncgrpc {
 namespace {
 
-absl::Status PositiveDuration(const char* name, absl::Duration value) {
-  if (value <= absl::ZeroDuration()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--", name, " must be positive, got ", absl::FormatDuration(value)));
+// Every duration flag is finite and at most this: anything longer is a typo.
+constexpr absl::Duration kLongestDuration = absl::Hours(1);
+
+// INVALID_ARGUMENT naming --`name` unless `value` is in [min, 1h] (in (min, 1h]
+// when `min_excluded`).
+absl::Status CheckDuration(absl::string_view name, absl::Duration value,
+                           absl::Duration min, bool min_excluded) {
+  const bool low = min_excluded ? value <= min : value < min;
+  if (!low && value <= kLongestDuration) {
+    return absl::OkStatus();
   }
-  return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      "--", name, " must be ",
+      min_excluded
+          ? absl::StrCat("above ", absl::FormatDuration(min), " and at most ")
+          : absl::StrCat("between ", absl::FormatDuration(min), " and "),
+      absl::FormatDuration(kLongestDuration), ", got ",
+      absl::FormatDuration(value)));
+}
+
+// Undoes URI percent-encoding; malformed escapes stay as they are.
+std::string PercentDecoded(absl::string_view text) {
+  std::string decoded;
+  auto hex = [](char c) {
+    return absl::ascii_isdigit(c) ? c - '0' : absl::ascii_tolower(c) - 'a' + 10;
+  };
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size() &&
+        absl::ascii_isxdigit(text[i + 1]) &&
+        absl::ascii_isxdigit(text[i + 2])) {
+      decoded.push_back(
+          static_cast<char>(hex(text[i + 1]) * 16 + hex(text[i + 2])));
+      i += 2;
+    } else {
+      decoded.push_back(text[i]);
+    }
+  }
+  return decoded;
+}
+
+// Every form in which `conninfo` may carry a password, as it appears in the
+// text and decoded.
+std::vector<std::string> PasswordsIn(absl::string_view conninfo) {
+  std::vector<std::string> secrets;
+  auto add = [&secrets](absl::string_view secret) {
+    if (!secret.empty()) {
+      secrets.emplace_back(secret);
+      secrets.push_back(PercentDecoded(secret));
+    }
+  };
+  // URI user info, scheme://user:password@host: like libpq, it ends at the
+  // first '@' before any '/'.
+  if (const size_t scheme = conninfo.find("://");
+      scheme != absl::string_view::npos) {
+    const absl::string_view rest = conninfo.substr(scheme + 3);
+    const size_t end = rest.find_first_of("@/");
+    if (end != absl::string_view::npos && rest[end] == '@') {
+      const absl::string_view user_info = rest.substr(0, end);
+      if (const size_t colon = user_info.find(':');
+          colon != absl::string_view::npos) {
+        add(user_info.substr(colon + 1));
+      }
+    }
+  }
+  // password=VALUE: a key=value keyword (maybe quoted) or a URI query
+  // parameter.
+  const std::string lower = absl::AsciiStrToLower(conninfo);
+  for (size_t at = lower.find("password"); at != std::string::npos;
+       at = lower.find("password", at + 1)) {
+    size_t i = at + 8;
+    while (i < conninfo.size() && absl::ascii_isspace(conninfo[i])) ++i;
+    if (i >= conninfo.size() || conninfo[i] != '=') continue;
+    ++i;
+    while (i < conninfo.size() && absl::ascii_isspace(conninfo[i])) ++i;
+    size_t end = i;
+    if (i < conninfo.size() && conninfo[i] == '\'') {
+      ++i;
+      end = i;
+      while (end < conninfo.size() && conninfo[end] != '\'') {
+        end += conninfo[end] == '\\' ? 2 : 1;
+      }
+      end = std::min(end, conninfo.size());
+    } else {
+      while (end < conninfo.size() && !absl::ascii_isspace(conninfo[end]) &&
+             conninfo[end] != '&') {
+        ++end;
+      }
+    }
+    add(conninfo.substr(i, end - i));
+  }
+  // libpq's own reading, when it can parse the string.
+  char* error = nullptr;
+  if (PQconninfoOption* options =
+          PQconninfoParse(std::string(conninfo).c_str(), &error);
+      options != nullptr) {
+    for (PQconninfoOption* option = options; option->keyword != nullptr;
+         ++option) {
+      if (std::strcmp(option->keyword, "password") == 0 &&
+          option->val != nullptr) {
+        add(option->val);
+      }
+    }
+    PQconninfoFree(options);
+  }
+  PQfreemem(error);
+  // Longest first, so a password that contains another is replaced whole.
+  std::sort(secrets.begin(), secrets.end(),
+            [](const std::string& a, const std::string& b) {
+              return a.size() > b.size();
+            });
+  return secrets;
+}
+
+// The contents of the PEM file `path` given as --`flag`; INVALID_ARGUMENT
+// naming the flag when it cannot be read or holds no "-----BEGIN <label>" block
+// whose label ends with `label_suffix` ("CERTIFICATE", "PRIVATE KEY").
+absl::StatusOr<std::string> ReadPemFile(absl::string_view flag,
+                                        const std::string& path,
+                                        absl::string_view label_suffix) {
+  // Enough for any certificate chain; stops a mistaken --flag=/dev/zero.
+  constexpr size_t kMaxSize = 1 << 20;
+  auto error = [&](absl::string_view why) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", flag, ": cannot use \"", path, "\": ", why));
+  };
+  std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), "rb"),
+                                             &std::fclose);
+  if (file == nullptr) {
+    return error(std::strerror(errno));
+  }
+  std::string text(kMaxSize + 1, '\0');
+  text.resize(std::fread(text.data(), 1, text.size(), file.get()));
+  if (std::ferror(file.get())) {
+    return error(std::strerror(errno));
+  }
+  if (text.size() > kMaxSize) {
+    return error("larger than 1 MiB");
+  }
+  // The label of some "-----BEGIN <label>-----" line must end with the suffix.
+  for (size_t at = text.find("-----BEGIN "); at != std::string::npos;
+       at = text.find("-----BEGIN ", at + 1)) {
+    const size_t label = at + 11;
+    const size_t end = text.find("-----", label);
+    if (end != std::string::npos &&
+        absl::EndsWith(absl::string_view(text).substr(label, end - label),
+                       label_suffix)) {
+      return text;
+    }
+  }
+  return error(absl::StrCat("no PEM ", label_suffix, " in it"));
 }
 
 }  // namespace
@@ -66,7 +222,8 @@ absl::StatusOr<ServiceConfig> ServiceConfigFromFlags(
   config.pool.db.application_name = std::move(application_name);
   if (absl::Status status = CheckConninfo(config.pool.db.conninfo);
       !status.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("--db: ", status.message()));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--db: ", RedactDbPassword(status.message(), config.pool.db.conninfo)));
   }
   config.pool.size = absl::GetFlag(FLAGS_db_pool_size);
   if (config.pool.size < 1 || config.pool.size > 10'000) {
@@ -79,20 +236,36 @@ absl::StatusOr<ServiceConfig> ServiceConfigFromFlags(
   config.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
   config.health_check_interval = absl::GetFlag(FLAGS_health_check_interval);
   config.upstream_delay = absl::GetFlag(FLAGS_upstream_delay);
-  if (config.upstream_delay < absl::ZeroDuration()) {
-    return absl::InvalidArgumentError("--upstream_delay must not be negative");
-  }
-  for (auto [name, value] :
-       {std::pair{"db_acquire_timeout", config.pool.acquire_timeout},
-        std::pair{"db_connect_timeout", config.pool.connect_timeout},
-        std::pair{"health_check_interval", config.health_check_interval}}) {
-    if (absl::Status status = PositiveDuration(name, value); !status.ok()) {
+  struct DurationRule {
+    const char* name;
+    absl::Duration value;
+    absl::Duration min;
+    bool min_excluded;
+  };
+  for (const DurationRule& rule : {
+           DurationRule{"db_acquire_timeout", config.pool.acquire_timeout,
+                        absl::ZeroDuration(), true},
+           DurationRule{"db_connect_timeout", config.pool.connect_timeout,
+                        absl::ZeroDuration(), true},
+           // Shorter would keep a connection busy with nothing but probes.
+           DurationRule{"health_check_interval", config.health_check_interval,
+                        absl::Milliseconds(10), false},
+           DurationRule{"shutdown_grace", config.shutdown_grace,
+                        absl::ZeroDuration(), false},
+           DurationRule{"upstream_delay", config.upstream_delay,
+                        absl::ZeroDuration(), false},
+       }) {
+    if (absl::Status status =
+            CheckDuration(rule.name, rule.value, rule.min, rule.min_excluded);
+        !status.ok()) {
       return status;
     }
   }
-  if (config.shutdown_grace < absl::ZeroDuration()) {
-    return absl::InvalidArgumentError("--shutdown_grace must not be negative");
+  absl::StatusOr<std::optional<ServerTlsConfig>> tls = ServerTlsFromFlags();
+  if (!tls.ok()) {
+    return tls.status();
   }
+  config.tls = *std::move(tls);
   return config;
 }
 
@@ -105,7 +278,8 @@ ServiceConfig ServiceConfigOrExit(std::string application_name) {
   if (absl::Status status = CheckDatabaseReady(
           config->pool.db, absl::Now() + config->pool.connect_timeout);
       !status.ok()) {
-    ExitWithUsageError(status.message());
+    ExitWithUsageError(
+        RedactDbPassword(status.message(), config->pool.db.conninfo));
   }
   if (config->pool.connect_per_request) {
     std::cerr << ProgramName()
@@ -114,6 +288,40 @@ ServiceConfig ServiceConfigOrExit(std::string application_name) {
               << std::endl;
   }
   return *std::move(config);
+}
+
+absl::StatusOr<std::optional<ServerTlsConfig>> ServerTlsFromFlags() {
+  const std::string cert = absl::GetFlag(FLAGS_tls_cert);
+  const std::string key = absl::GetFlag(FLAGS_tls_key);
+  if (cert.empty() && key.empty()) {
+    return std::nullopt;
+  }
+  if (cert.empty() || key.empty()) {
+    return absl::InvalidArgumentError(
+        "--tls_cert and --tls_key go together: give both or neither");
+  }
+  ServerTlsConfig tls;
+  absl::StatusOr<std::string> pem =
+      ReadPemFile("tls_cert", cert, "CERTIFICATE");
+  if (!pem.ok()) {
+    return pem.status();
+  }
+  tls.cert_chain_pem = *std::move(pem);
+  pem = ReadPemFile("tls_key", key, "PRIVATE KEY");
+  if (!pem.ok()) {
+    return pem.status();
+  }
+  tls.private_key_pem = *std::move(pem);
+  return tls;
+}
+
+std::string RedactDbPassword(absl::string_view text,
+                             absl::string_view conninfo) {
+  std::string redacted(text);
+  for (const std::string& secret : PasswordsIn(conninfo)) {
+    absl::StrReplaceAll({{secret, "****"}}, &redacted);
+  }
+  return redacted;
 }
 
 }  // namespace asyncgrpc

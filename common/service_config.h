@@ -6,9 +6,11 @@
 //   ServiceConfigFromFlags("asyncgrpc-sync");
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/pg_connection.h"
 
@@ -45,8 +47,17 @@ struct DbPoolConfig {
 absl::Time ConnectionWaitDeadline(absl::Time call_deadline,
                                   absl::Duration acquire_timeout);
 
+// The identity the gRPC port presents when it serves TLS (--tls_cert,
+// --tls_key): PEM text, not file names.
+struct ServerTlsConfig {
+  std::string cert_chain_pem;
+  std::string private_key_pem;
+};
+
 struct ServiceConfig {
   DbPoolConfig pool;
+  // Absent: plaintext (the default, for loopback use).
+  std::optional<ServerTlsConfig> tls;
   // SIMULATION: each call also waits this long on a pretend third-party call
   // before its query; the sync service blocks its thread, the async one arms a
   // timer. Makes the workload I/O-bound.
@@ -56,7 +67,9 @@ struct ServiceConfig {
 };
 
 // Reads the shared flags (falling back to $DATABASE_URL for --db);
-// INVALID_ARGUMENT naming the flag when a value is out of range.
+// INVALID_ARGUMENT naming the flag when a value is malformed or out of range.
+// Durations must be finite and at most an hour. Messages never contain the
+// database password.
 absl::StatusOr<ServiceConfig> ServiceConfigFromFlags(
     std::string application_name);
 
@@ -64,5 +77,16 @@ absl::StatusOr<ServiceConfig> ServiceConfigFromFlags(
 // schema. On any problem prints one line and exits 2. Announces the
 // reproduction mode when it is on.
 ServiceConfig ServiceConfigOrExit(std::string application_name);
+
+// --tls_cert and --tls_key read into PEM text: nullopt when neither is given;
+// INVALID_ARGUMENT naming the flag when only one is, or when a file cannot be
+// read or holds no PEM block of the expected kind. RunServer reads them too.
+absl::StatusOr<std::optional<ServerTlsConfig>> ServerTlsFromFlags();
+
+// `text` with every password that `conninfo` carries (URI user info, a
+// password= parameter or key) replaced by "****", for messages that may echo
+// the connection string.
+std::string RedactDbPassword(absl::string_view text,
+                             absl::string_view conninfo);
 
 }  // namespace asyncgrpc

@@ -80,6 +80,12 @@ struct RunConfig {
   int stop_on_errors = 2;
   std::string out_dir;
   std::string command;
+  // Non-empty: call the targets over TLS, trusting these PEM root
+  // certificates (--tls_ca); empty: plaintext.
+  std::string tls_root_certs_pem;
+  // With TLS: the name the server's certificate must carry, when it differs
+  // from the target's host (--tls_server_name).
+  std::string tls_server_name;
 };
 
 }  // namespace asyncgrpc::loadgen

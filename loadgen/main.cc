@@ -3,13 +3,28 @@
 //   loadgen --target sync=127.0.0.1:50051 --target async=127.0.0.1:50052
 //   --users 10:200:10 --out DIR loadgen report DIR        re-renders
 //   DIR/report.html from DIR/results.json
+#include <grpc/support/log.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/flags/flag.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "common/flags.h"
 #include "loadgen/config.h"
 #include "loadgen/outputs.h"
@@ -51,16 +66,147 @@ ABSL_FLAG(int, stop_on_errors, 2,
           "stop a target this many steps after its error onset (-1: never)");
 ABSL_FLAG(std::string, out, "",
           "output directory (default results/loadgen-<UTC time>)");
+ABSL_FLAG(std::string, tls_ca, "",
+          "PEM root certificate(s): call the targets over TLS, trusting these "
+          "(empty: plaintext)");
+ABSL_FLAG(std::string, tls_server_name, "",
+          "with --tls_ca: the name the targets' certificate must carry, when "
+          "it is not the target's host");
 
 namespace asyncgrpc::loadgen {
 namespace {
 
+// Beyond these a ramp is a typo, not a load this machine could generate.
+constexpr double kMostUsers = 100'000;
+constexpr double kHighestRate = 1'000'000;
+// Every duration flag is at most this.
+constexpr absl::Duration kLongestDuration = absl::Hours(24);
+
+// Exits unless every number in the ramp `spec` is at most `most` (ParseRamp
+// judges the rest).
+void CheckRampBoundOrExit(absl::string_view flag, const std::string& spec,
+                          double most) {
+  for (absl::string_view part : absl::StrSplit(spec, ':')) {
+    double value = 0;
+    if (absl::SimpleAtod(part, &value) && std::isfinite(value) &&
+        value > most) {
+      ExitWithUsageError(absl::StrCat(flag, " values must be at most ", most,
+                                      ", got \"", spec, "\""));
+    }
+  }
+}
+
+void CheckDurationOrExit(absl::string_view flag, absl::Duration value,
+                         bool zero_allowed) {
+  if (value < absl::ZeroDuration() ||
+      (!zero_allowed && value == absl::ZeroDuration()) ||
+      value > kLongestDuration) {
+    ExitWithUsageError(absl::StrCat(
+        flag, " must be ", zero_allowed ? "between 0" : "above 0", " and ",
+        zero_allowed ? "" : "at most ", absl::FormatDuration(kLongestDuration),
+        ", got ", absl::FormatDuration(value)));
+  }
+}
+
+// Exits unless `dir` is, or can be created as, a writable directory: found
+// out before the load, not after it. Tries for real (root passes access(2)
+// checks on read-only file systems), and leaves nothing behind.
+void CheckOutputDirOrExit(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  fs::path existing = fs::absolute(dir, error);
+  while (!error && !fs::exists(existing, error) && existing.has_parent_path() &&
+         existing != existing.parent_path()) {
+    existing = existing.parent_path();
+  }
+  if (!error && fs::create_directories(dir, error)) {
+    // Undo: remove what was just created, innermost first.
+    for (fs::path made = fs::absolute(dir); made != existing;
+         made = made.parent_path()) {
+      fs::remove(made, error);
+    }
+    return;
+  }
+  if (!error) {
+    // It existed: can a file be made in it?
+    std::string probe = (fs::path(dir) / ".loadgen-probe-XXXXXX").string();
+    const int fd = mkstemp(probe.data());
+    if (fd >= 0) {
+      close(fd);
+      unlink(probe.c_str());
+      return;
+    }
+    error = std::error_code(errno, std::generic_category());
+  }
+  ExitWithUsageError(
+      absl::StrCat("--out: cannot write \"", dir, "\": ", error.message()));
+}
+
+// gRPC's own log (multi-line errors such as a failed TLS handshake, repeated
+// per channel and retry) is kept off stderr, where progress and the one-line
+// errors go: the last error is kept to explain an unreachable target.
+// GRPC_VERBOSITY set in the environment lets it through as well.
+absl::Mutex grpc_log_mutex(absl::kConstInit);
+std::string* last_grpc_error ABSL_GUARDED_BY(grpc_log_mutex) = nullptr;
+
+void KeepGrpcLog(gpr_log_func_args* args) {
+  static const bool verbose = std::getenv("GRPC_VERBOSITY") != nullptr;
+  absl::string_view message = args->message;
+  message = message.substr(0, message.find(" {"));
+  if (verbose) {
+    std::cerr << "grpc: " << message << std::endl;
+  }
+  if (args->severity == GPR_LOG_SEVERITY_ERROR) {
+    absl::MutexLock lock(&grpc_log_mutex);
+    if (last_grpc_error == nullptr) {
+      last_grpc_error = new std::string;
+    }
+    *last_grpc_error = std::string(message);
+  }
+}
+
+std::string LastGrpcError() {
+  absl::MutexLock lock(&grpc_log_mutex);
+  return last_grpc_error != nullptr ? *last_grpc_error : "";
+}
+
+// The PEM certificates in `path`, or exits naming --tls_ca. (The services'
+// reader lives with their flags, which loadgen must not link.)
+std::string ReadCaFileOrExit(const std::string& path) {
+  auto fail = [&](absl::string_view why) {
+    ExitWithUsageError(
+        absl::StrCat("--tls_ca: cannot use \"", path, "\": ", why));
+  };
+  std::error_code error;
+  if (!std::filesystem::is_regular_file(path, error)) {
+    fail(error ? error.message() : "not a regular file");
+  }
+  if (std::filesystem::file_size(path, error) > (1 << 20)) {
+    fail("larger than 1 MiB");
+  }
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  if (!in) {
+    fail("cannot read it");
+  }
+  if (!absl::StrContains(text.str(), "-----BEGIN CERTIFICATE-----")) {
+    fail("no PEM CERTIFICATE in it");
+  }
+  return text.str();
+}
+
 RunConfig ConfigFromFlagsOrExit(int argc, char** argv) {
   RunConfig config;
+  absl::flat_hash_set<std::string> names;
   for (const std::string& spec : absl::GetFlag(FLAGS_target)) {
     absl::StatusOr<Target> target = ParseTarget(spec);
     if (!target.ok()) {
       ExitWithUsageError(target.status().message());
+    }
+    if (!names.insert(target->name).second) {
+      ExitWithUsageError(absl::StrCat("--target: the name \"", target->name,
+                                      "\" is given twice"));
     }
     config.targets.push_back(*target);
   }
@@ -75,6 +221,11 @@ RunConfig ConfigFromFlagsOrExit(int argc, char** argv) {
         "START:END:STEP (open loop)");
   }
   config.mode = users.empty() ? Mode::kOpen : Mode::kClosed;
+  if (users.empty()) {
+    CheckRampBoundOrExit("--rate", rate, kHighestRate);
+  } else {
+    CheckRampBoundOrExit("--users", users, kMostUsers);
+  }
   absl::StatusOr<Ramp> ramp = users.empty()
                                   ? ParseRamp("--rate", rate, /*whole=*/false)
                                   : ParseRamp("--users", users, /*whole=*/true);
@@ -90,24 +241,23 @@ RunConfig ConfigFromFlagsOrExit(int argc, char** argv) {
   config.scenario = *scenario;
   config.step_duration = absl::GetFlag(FLAGS_step_duration);
   config.warmup = absl::GetFlag(FLAGS_warmup);
-  if (config.step_duration <= absl::ZeroDuration() ||
-      config.warmup < absl::ZeroDuration() ||
+  CheckDurationOrExit("--step_duration", config.step_duration,
+                      /*zero_allowed=*/false);
+  if (config.warmup < absl::ZeroDuration() ||
       config.warmup >= config.step_duration) {
     ExitWithUsageError(
         "--step_duration must be positive and --warmup between 0 and "
         "--step_duration");
   }
   config.spawn_rate = absl::GetFlag(FLAGS_spawn_rate);
-  if (!(config.spawn_rate > 0)) {
-    ExitWithUsageError("--spawn_rate must be positive");
+  if (!(config.spawn_rate > 0) || config.spawn_rate > kMostUsers) {
+    ExitWithUsageError(
+        absl::StrCat("--spawn_rate must be positive and at most ", kMostUsers));
   }
   config.think_time = absl::GetFlag(FLAGS_think_time);
   config.deadline = absl::GetFlag(FLAGS_deadline);
-  if (config.think_time < absl::ZeroDuration() ||
-      config.deadline <= absl::ZeroDuration()) {
-    ExitWithUsageError(
-        "--think_time must not be negative and --deadline must be positive");
-  }
+  CheckDurationOrExit("--think_time", config.think_time, /*zero_allowed=*/true);
+  CheckDurationOrExit("--deadline", config.deadline, /*zero_allowed=*/false);
   config.channels = absl::GetFlag(FLAGS_channels);
   if (config.channels < 1 || config.channels > 256) {
     ExitWithUsageError("--channels must be between 1 and 256");
@@ -124,17 +274,31 @@ RunConfig ConfigFromFlagsOrExit(int argc, char** argv) {
   config.rules.slowdown_factor = absl::GetFlag(FLAGS_slowdown_factor);
   config.rules.error_threshold = absl::GetFlag(FLAGS_error_threshold);
   if (!(config.rules.slowdown_factor > 1) ||
+      !std::isfinite(config.rules.slowdown_factor) ||
       !(config.rules.error_threshold >= 0 &&
         config.rules.error_threshold < 1)) {
     ExitWithUsageError(
         "--slowdown_factor must be above 1 and --error_threshold in [0, 1)");
   }
   config.stop_on_errors = absl::GetFlag(FLAGS_stop_on_errors);
+  if (config.stop_on_errors < -1) {
+    ExitWithUsageError(absl::StrCat(
+        "--stop_on_errors must be -1 (never) or a number of steps, got ",
+        config.stop_on_errors));
+  }
   config.out_dir = absl::GetFlag(FLAGS_out);
   if (config.out_dir.empty()) {
     config.out_dir = absl::StrCat(
         "results/loadgen-",
         absl::FormatTime("%Y%m%dT%H%M%SZ", absl::Now(), absl::UTCTimeZone()));
+  }
+  CheckOutputDirOrExit(config.out_dir);
+  if (const std::string ca = absl::GetFlag(FLAGS_tls_ca); !ca.empty()) {
+    config.tls_root_certs_pem = ReadCaFileOrExit(ca);
+  }
+  config.tls_server_name = absl::GetFlag(FLAGS_tls_server_name);
+  if (!config.tls_server_name.empty() && config.tls_root_certs_pem.empty()) {
+    ExitWithUsageError("--tls_server_name needs --tls_ca");
   }
   std::vector<std::string> words(argv, argv + argc);
   config.command = absl::StrJoin(words, " ");
@@ -168,9 +332,14 @@ int main(int argc, char** argv) {
                                     "\" (try: report DIR, or --help)"));
   }
   const RunConfig config = ConfigFromFlagsOrExit(argc, argv);
+  gpr_set_log_function(&KeepGrpcLog);
   absl::StatusOr<::loadgen::v1::Results> results = Run(config);
   if (!results.ok()) {
-    ExitWithUsageError(results.status().message());
+    const std::string grpc_error = LastGrpcError();
+    ExitWithUsageError(grpc_error.empty()
+                           ? std::string(results.status().message())
+                           : absl::StrCat(results.status().message(),
+                                          " (gRPC: ", grpc_error, ")"));
   }
   if (absl::Status status = WriteOutputs(*results, config.out_dir);
       !status.ok()) {

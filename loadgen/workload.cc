@@ -103,13 +103,22 @@ class Iteration {
 
 Workload::Workload(const RunConfig& config, const Target& target)
     : config_(config) {
+  std::shared_ptr<grpc::ChannelCredentials> credentials =
+      grpc::InsecureChannelCredentials();
+  if (!config.tls_root_certs_pem.empty()) {
+    credentials =
+        grpc::SslCredentials({.pem_root_certs = config.tls_root_certs_pem});
+  }
   for (int i = 0; i < config.channels; ++i) {
     grpc::ChannelArguments args;
     // Distinct args: each channel gets its own TCP connection.
     args.SetInt("loadgen.channel", i);
     args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
-    channels_.push_back(grpc::CreateCustomChannel(
-        target.address, grpc::InsecureChannelCredentials(), args));
+    if (!config.tls_server_name.empty()) {
+      args.SetSslTargetNameOverride(config.tls_server_name);
+    }
+    channels_.push_back(
+        grpc::CreateCustomChannel(target.address, credentials, args));
     stubs_.push_back(items::v1::ItemService::NewStub(channels_.back()));
   }
 }

@@ -1,6 +1,7 @@
 // The requests loadgen sends to one target: a few channels (each its own TCP
-// connection) and the scenario's iterations, issued with gRPC's callback client
-// API so no thread waits on a reply.
+// connection; TLS when the config has root certificates) and the scenario's
+// iterations, issued with gRPC's callback client API so no thread waits on a
+// reply.
 //
 //   Workload workload(config, target);
 //   workload.Start(key, [](grpc::StatusCode code) { ... });  // runs once the

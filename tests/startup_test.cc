@@ -1,8 +1,16 @@
 // Start-up errors a CLI user can make: each must print one clear line on stderr
-// and exit 2, never crash or hang.
+// and exit 2, never crash or hang. FlagTable covers every flag --help lists,
+// each with a malformed value and, where the flag has a range, values outside
+// it.
 #include <sys/wait.h>
 
+#include <fstream>
+#include <optional>
+#include <regex>
+#include <set>
+
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "tests/service_harness.h"
@@ -34,8 +42,48 @@ Outcome RunService(const ServiceKind& kind,
   return outcome;
 }
 
+// The flag names a binary's --help lists.
+std::set<std::string> FlagsInHelp(const std::string& binary) {
+  int exit_code = -1;
+  absl::StatusOr<std::string> help =
+      RunCommand({BinaryPath(binary), "--help"}, absl::Seconds(20), &exit_code);
+  EXPECT_TRUE(help.ok()) << help.status();
+  EXPECT_EQ(exit_code, 0);
+  std::set<std::string> names;
+  const std::string text = help.value_or("");
+  const std::regex flag_line(R"(\n  --([a-z_0-9]+) \(default)");
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), flag_line);
+       it != std::sregex_iterator(); ++it) {
+    names.insert((*it)[1]);
+  }
+  return names;
+}
+
+// One bad value: the arguments to add to a valid --db, and the text the error
+// line must contain.
+struct BadFlag {
+  std::string flag;  // The flag under test, for the --help coverage check.
+  std::vector<std::string> args;
+  std::string expected_text;
+};
+
 class StartupTest : public ::testing::TestWithParam<ServiceKind> {
  protected:
+  static void SetUpTestSuite() {
+    absl::StatusOr<TempDir> dir = TempDir::Create("asyncgrpc-startup-");
+    ASSERT_TRUE(dir.ok()) << dir.status();
+    dir_ = new TempDir(*std::move(dir));
+    absl::StatusOr<TlsFiles> tls = MakeSelfSignedCert(dir_->path(), "server");
+    ASSERT_TRUE(tls.ok()) << tls.status();
+    tls_ = new TlsFiles(*tls);
+    not_pem_ = dir_->path() + "/not-a-pem.txt";
+    std::ofstream(not_pem_) << "hello, not a certificate\n";
+  }
+  static void TearDownTestSuite() {
+    delete tls_;
+    delete dir_;
+  }
+
   void ExpectUsageError(const std::vector<std::string>& flags,
                         const std::string& expected_text) {
     Outcome outcome = RunService(GetParam(), flags);
@@ -48,7 +96,154 @@ class StartupTest : public ::testing::TestWithParam<ServiceKind> {
   }
 
   std::string Db() { return absl::StrCat("--db=", SharedDatabaseUri()); }
+
+  // Bad values for the flags both services share.
+  std::vector<BadFlag> SharedFlagTable() {
+    const std::string cert = "--tls_cert=" + tls_->cert_path;
+    const std::string key = "--tls_key=" + tls_->key_path;
+    return {
+        {"db", {"--db=postgresql://[::1"}, "--db"},
+        {"db", {"--db=host=127.0.0.1 port"}, "--db"},
+        {"db",
+         {"--db=postgresql://asyncgrpc@127.0.0.1:notaport/items"},
+         "port"},
+        {"db_pool_size", {"--db_pool_size=many"}, "--db_pool_size"},
+        {"db_pool_size", {"--db_pool_size=0"}, "--db_pool_size"},
+        {"db_pool_size", {"--db_pool_size=-3"}, "--db_pool_size"},
+        {"db_pool_size", {"--db_pool_size=10001"}, "--db_pool_size"},
+        {"db_pool_size", {"--db_pool_size=99999999999"}, "--db_pool_size"},
+        {"db_connect_per_request",
+         {"--db_connect_per_request=maybe"},
+         "--db_connect_per_request"},
+        {"db_acquire_timeout",
+         {"--db_acquire_timeout=soon"},
+         "--db_acquire_timeout"},
+        {"db_acquire_timeout",
+         {"--db_acquire_timeout=5"},
+         "--db_acquire_timeout"},
+        {"db_acquire_timeout",
+         {"--db_acquire_timeout=0s"},
+         "--db_acquire_timeout"},
+        {"db_acquire_timeout",
+         {"--db_acquire_timeout=-1s"},
+         "--db_acquire_timeout"},
+        {"db_acquire_timeout",
+         {"--db_acquire_timeout=inf"},
+         "--db_acquire_timeout"},
+        {"db_acquire_timeout",
+         {"--db_acquire_timeout=2h"},
+         "--db_acquire_timeout"},
+        {"db_connect_timeout",
+         {"--db_connect_timeout=x"},
+         "--db_connect_timeout"},
+        {"db_connect_timeout",
+         {"--db_connect_timeout=0"},
+         "--db_connect_timeout"},
+        {"db_connect_timeout",
+         {"--db_connect_timeout=inf"},
+         "--db_connect_timeout"},
+        {"shutdown_grace", {"--shutdown_grace=soon"}, "--shutdown_grace"},
+        {"shutdown_grace", {"--shutdown_grace=-1s"}, "--shutdown_grace"},
+        {"shutdown_grace", {"--shutdown_grace=inf"}, "--shutdown_grace"},
+        {"health_check_interval",
+         {"--health_check_interval=often"},
+         "--health_check_interval"},
+        {"health_check_interval",
+         {"--health_check_interval=0s"},
+         "--health_check_interval"},
+        {"health_check_interval",
+         {"--health_check_interval=1ms"},
+         "--health_check_interval"},
+        {"health_check_interval",
+         {"--health_check_interval=inf"},
+         "--health_check_interval"},
+        {"upstream_delay", {"--upstream_delay=slow"}, "--upstream_delay"},
+        {"upstream_delay", {"--upstream_delay=-1s"}, "--upstream_delay"},
+        {"upstream_delay", {"--upstream_delay=2h"}, "--upstream_delay"},
+        {"upstream_delay", {"--upstream_delay=inf"}, "--upstream_delay"},
+        {"listen", {"--listen=not-an-address"}, "--listen"},
+        {"listen", {"--listen="}, "--listen"},
+        {"listen", {"--listen=:50051"}, "--listen"},
+        {"listen", {"--listen=127.0.0.1:99999"}, "--listen"},
+        {"listen", {"--listen=127.0.0.1:-1"}, "--listen"},
+        {"listen", {"--listen=no-such-host.invalid:0"}, "cannot resolve"},
+        {"listen", {"--listen=256.1.1.1:0"}, "cannot listen"},
+        {"listen", {"--listen=unix:/nonexistent/dir/socket"}, "cannot listen"},
+        {"tls_cert", {cert}, "--tls_key"},
+        {"tls_cert", {"--tls_cert=/nonexistent.pem", key}, "--tls_cert"},
+        {"tls_cert", {"--tls_cert=" + not_pem_, key}, "--tls_cert"},
+        {"tls_cert", {"--tls_cert=" + tls_->key_path, key}, "--tls_cert"},
+        {"tls_cert", {"--tls_cert=" + dir_->path(), key}, "--tls_cert"},
+        {"tls_key", {key}, "--tls_cert"},
+        {"tls_key", {cert, "--tls_key=/nonexistent.key"}, "--tls_key"},
+        {"tls_key", {cert, "--tls_key=" + not_pem_}, "--tls_key"},
+        {"tls_key", {cert, "--tls_key=" + tls_->cert_path}, "--tls_key"},
+        {"tls_key", {cert, "--tls_key=/dev/zero"}, "--tls_key"},
+    };
+  }
+
+  // Bad values for the service's own concurrency flags.
+  std::vector<BadFlag> OwnFlagTable() {
+    if (GetParam().name == "sync") {
+      return {
+          {"max_threads", {"--max_threads=lots"}, "--max_threads"},
+          {"max_threads", {"--max_threads=1"}, "--max_threads"},
+          {"max_threads", {"--max_threads=-5"}, "--max_threads"},
+          {"max_pollers", {"--max_pollers=x"}, "--max_pollers"},
+          {"max_pollers", {"--max_pollers=0"}, "--max_pollers"},
+          {"max_pollers", {"--max_pollers=300"}, "--max_pollers"},
+      };
+    }
+    return {
+        {"event_loops", {"--event_loops=x"}, "--event_loops"},
+        {"event_loops", {"--event_loops=0"}, "--event_loops"},
+        {"event_loops", {"--event_loops=65"}, "--event_loops"},
+        {"pipeline_depth", {"--pipeline_depth=deep"}, "--pipeline_depth"},
+        {"pipeline_depth", {"--pipeline_depth=0"}, "--pipeline_depth"},
+        {"pipeline_depth", {"--pipeline_depth=1025"}, "--pipeline_depth"},
+        {"max_pending", {"--max_pending=x"}, "--max_pending"},
+        {"max_pending", {"--max_pending=-1"}, "--max_pending"},
+    };
+  }
+
+  static TempDir* dir_;
+  static TlsFiles* tls_;
+  static std::string not_pem_;
 };
+
+TempDir* StartupTest::dir_ = nullptr;
+TlsFiles* StartupTest::tls_ = nullptr;
+std::string StartupTest::not_pem_;
+
+// Every flag --help lists, with every kind of bad value it can get: one line
+// naming the flag, exit 2, before the service serves anything.
+TEST_P(StartupTest, FlagTable) {
+  std::vector<BadFlag> table = SharedFlagTable();
+  for (BadFlag& row : OwnFlagTable()) {
+    table.push_back(std::move(row));
+  }
+  std::set<std::string> covered;
+  for (const BadFlag& row : table) {
+    SCOPED_TRACE(absl::StrJoin(row.args, " "));
+    covered.insert(row.flag);
+    std::vector<std::string> args = {Db()};
+    args.insert(args.end(), row.args.begin(), row.args.end());
+    ExpectUsageError(args, row.expected_text);
+  }
+  for (const std::string& flag : FlagsInHelp(GetParam().binary)) {
+    EXPECT_TRUE(covered.count(flag)) << "--" << flag << " has no bad-value row";
+  }
+}
+
+// TLS flags that are fine on their own but do not fit together: the key is
+// another certificate's.
+TEST_P(StartupTest, TlsKeyOfAnotherCertificate) {
+  absl::StatusOr<TlsFiles> other = MakeSelfSignedCert(dir_->path(), "other");
+  ASSERT_TRUE(other.ok()) << other.status();
+  ExpectUsageError(
+      {Db(), "--tls_cert=" + tls_->cert_path, "--tls_key=" + other->key_path},
+      "cannot listen");
+}
 
 TEST_P(StartupTest, UnknownFlag) {
   ExpectUsageError({"--no_such_flag=1"}, "unknown flag --no_such_flag");

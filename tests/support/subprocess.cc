@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "absl/strings/match.h"
@@ -19,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "gtest/gtest.h"
 
 extern char** environ;
 
@@ -119,6 +121,28 @@ std::vector<char*> ToCharPointers(std::vector<std::string>& strings) {
 
 }  // namespace
 
+absl::Duration SubprocessOptions::DefaultStopGrace() {
+  static const absl::Duration grace = [] {
+    const char* value = std::getenv("ASYNCGRPC_TEST_STOP_GRACE");
+    absl::Duration parsed;
+    if (value == nullptr || !absl::ParseDuration(value, &parsed)) {
+      return absl::ZeroDuration();
+    }
+    return parsed;
+  }();
+  return grace;
+}
+
+int SubprocessOptions::DefaultSanitizerExitCode() {
+  static const int code = [] {
+    const char* value = std::getenv("ASYNCGRPC_TEST_SANITIZER_EXIT_CODE");
+    int parsed = -1;
+    if (value == nullptr || !absl::SimpleAtoi(value, &parsed)) return -1;
+    return parsed;
+  }();
+  return code;
+}
+
 absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Start(
     std::vector<std::string> argv, Options options) {
   if (argv.empty()) return absl::InvalidArgumentError("empty argv");
@@ -194,7 +218,7 @@ absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Start(
     fcntl(stdout_pipe[0], F_SETFL, fcntl(stdout_pipe[0], F_GETFL) | O_NONBLOCK);
   }
   std::unique_ptr<Subprocess> process(
-      new Subprocess(pid, stdout_pipe[0], options.echo_captured_stdout));
+      new Subprocess(pid, argv[0], stdout_pipe[0], options));
   if (process->stdout_fd_ >= 0) {
     int wake_pipe[2];
     if (pipe2(wake_pipe, O_CLOEXEC) != 0) {
@@ -211,12 +235,22 @@ absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Start(
   return process;
 }
 
-Subprocess::Subprocess(pid_t pid, int stdout_fd, bool echo_captured_stdout)
+Subprocess::Subprocess(pid_t pid, std::string name, int stdout_fd,
+                       const Options& options)
     : pid_(pid),
+      name_(std::move(name)),
       stdout_fd_(stdout_fd),
-      echo_captured_stdout_(echo_captured_stdout) {}
+      echo_captured_stdout_(options.echo_captured_stdout),
+      stop_grace_(options.stop_grace),
+      sanitizer_exit_code_(options.sanitizer_exit_code) {}
 
 Subprocess::~Subprocess() {
+  if (stop_grace_ > absl::ZeroDuration() && Signal(SIGTERM).ok() &&
+      !Wait(stop_grace_).ok()) {
+    std::fprintf(stderr, "%s (pid %d) still running %s after SIGTERM: killed\n",
+                 name_.c_str(), static_cast<int>(pid_),
+                 absl::FormatDuration(stop_grace_).c_str());
+  }
   {
     absl::MutexLock lock(&lifecycle_mutex_);
     if (!exit_code_.has_value()) {
@@ -251,6 +285,12 @@ bool Subprocess::TryReap() {
 
 void Subprocess::OnReapedLocked(int wait_status) {
   exit_code_ = DecodeWaitStatus(wait_status);
+  if (sanitizer_exit_code_ >= 0 && *exit_code_ == sanitizer_exit_code_) {
+    // The sanitizer's report is on the child's stderr or in its log_path file.
+    ADD_FAILURE() << name_ << " (pid " << pid_ << ") exited with "
+                  << sanitizer_exit_code_
+                  << ", the sanitizers' exit code: it reported an error";
+  }
   // Everything the child wrote is in the pipe now. Drain it and stop reading,
   // even if a grandchild still holds the write end open.
   StopReaderLocked();

@@ -47,6 +47,19 @@ struct SubprocessOptions {
   bool inherit_stderr = true;
   // Environment variables added to (or overriding) the test's environment.
   std::vector<std::pair<std::string, std::string>> env;
+  // How the destructor stops a child that is still running: SIGTERM, then
+  // SIGKILL if it has not exited within this time; zero: SIGKILL at once.
+  // Sanitizer builds set it (through $ASYNCGRPC_TEST_STOP_GRACE, e.g. "20s")
+  // so that services exit normally and LeakSanitizer checks them.
+  absl::Duration stop_grace = DefaultStopGrace();
+  // An exit code that means "a sanitizer reported an error in the child":
+  // reaping a child that exited with it fails the current test. -1: none.
+  // Default: $ASYNCGRPC_TEST_SANITIZER_EXIT_CODE (the exitcode= given in
+  // ASAN_OPTIONS, UBSAN_OPTIONS and TSAN_OPTIONS), else -1.
+  int sanitizer_exit_code = DefaultSanitizerExitCode();
+
+  static absl::Duration DefaultStopGrace();
+  static int DefaultSanitizerExitCode();
 };
 
 // A started child process. stdin is always /dev/null.
@@ -70,7 +83,8 @@ class Subprocess {
   Subprocess(const Subprocess&) = delete;
   Subprocess& operator=(const Subprocess&) = delete;
 
-  // SIGKILLs the child if it is still running and reaps it.
+  // SIGKILLs the child if it is still running (after SIGTERM and
+  // Options::stop_grace, if that is set) and reaps it.
   ~Subprocess();
 
   pid_t pid() const { return pid_; }
@@ -103,7 +117,8 @@ class Subprocess {
   bool Running();
 
  private:
-  Subprocess(pid_t pid, int stdout_fd, bool echo_captured_stdout);
+  Subprocess(pid_t pid, std::string name, int stdout_fd,
+             const Options& options);
 
   // Non-blocking waitpid(); reaps the child if it exited. Returns true if the
   // child has been reaped (now or before).
@@ -118,8 +133,11 @@ class Subprocess {
       ABSL_LOCKS_EXCLUDED(output_mutex_);
 
   const pid_t pid_;
-  const int stdout_fd_;  // -1 if stdout is not captured.
+  const std::string name_;  // argv[0], for messages.
+  const int stdout_fd_;     // -1 if stdout is not captured.
   const bool echo_captured_stdout_;
+  const absl::Duration stop_grace_;
+  const int sanitizer_exit_code_;
   int wake_read_fd_ = -1;   // Wakes the reader thread up to stop it.
   int wake_write_fd_ = -1;  // (Only used when stdout is captured.)
 

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <string>
@@ -17,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "gtest/gtest-spi.h"
 #include "gtest/gtest.h"
 #include "tests/support/ports.h"
 #include "tests/support/wait.h"
@@ -205,6 +207,40 @@ TEST(SubprocessTest, DestructorKillsAndReapsChild) {
   EXPECT_EQ(result, -1);
   EXPECT_EQ(error, ECHILD);
   EXPECT_EQ(kill(pid, 0), -1);
+}
+
+TEST(SubprocessTest, DestructorSendsSigtermFirstWhenGiven) {
+  const std::string marker = ::testing::TempDir() + "/subprocess_test_term";
+  std::remove(marker.c_str());
+  Subprocess::Options options;
+  options.stop_grace = kTimeout;
+  auto process = StartOrDie(
+      {"sh", "-c",
+       absl::StrCat(
+           "trap 'echo term > ", marker,
+           "; exit 0' TERM; echo ready; while :; do sleep 0.05; done")},
+      options);
+  ASSERT_NE(process, nullptr);
+  ASSERT_TRUE(process->ReadLineMatching("ready", kTimeout).ok());
+  process.reset();
+  std::ifstream file(marker);
+  std::string contents;
+  EXPECT_TRUE(std::getline(file, contents));
+  EXPECT_EQ(contents, "term");
+  std::remove(marker.c_str());
+}
+
+TEST(SubprocessTest, SanitizerExitCodeFailsTheTest) {
+  Subprocess::Options options;
+  options.sanitizer_exit_code = 66;
+  auto process = StartOrDie({"sh", "-c", "exit 66"}, options);
+  ASSERT_NE(process, nullptr);
+  EXPECT_NONFATAL_FAILURE(EXPECT_EQ(process->Wait(kTimeout).value_or(-1), 66),
+                          "the sanitizers' exit code");
+  // Other exit codes are the test's business.
+  auto other = StartOrDie({"sh", "-c", "exit 65"}, options);
+  ASSERT_NE(other, nullptr);
+  EXPECT_EQ(other->Wait(kTimeout).value_or(-1), 65);
 }
 
 TEST(SubprocessTest, ChildDiesWithTestProcess) {
