@@ -325,6 +325,10 @@ pb::TargetResult TargetRun::Run() {
     }
   }
   stopping_ = true;
+  // No Iterate may still be running when the calls are drained: one that had
+  // passed its stopping_ check could otherwise start a call after Drain saw
+  // none in flight, and touch this run after it is gone.
+  scheduler_.Stop();
   workload_.Drain(absl::Now() + config_.deadline * 2 + absl::Seconds(1));
 
   const Detection detection = Detect(points, config_.rules);

@@ -4,13 +4,17 @@ namespace asyncgrpc::loadgen {
 
 Scheduler::Scheduler() : thread_([this] { Run(); }) {}
 
-Scheduler::~Scheduler() {
+Scheduler::~Scheduler() { Stop(); }
+
+void Scheduler::Stop() {
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
   }
   changed_.Signal();
-  thread_.join();
+  if (thread_.joinable()) {
+    thread_.join();
+  }
 }
 
 void Scheduler::At(absl::Time when, std::function<void()> callback) {

@@ -25,8 +25,12 @@ class Scheduler {
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
 
-  // Thread-safe.
+  // Thread-safe. After Stop(), callbacks are dropped, never run.
   void At(absl::Time when, std::function<void()> callback);
+
+  // Waits for a callback that is running to return, then runs no more (what
+  // is queued, or queued later, is dropped). Idempotent; not from a callback.
+  void Stop();
 
  private:
   struct Entry {

@@ -243,9 +243,12 @@ TEST_P(FailureTest, SigtermLetsInFlightCallsFinishThenExitsZero) {
   std::vector<std::unique_ptr<items::v1::ItemService::Stub>> stubs;
   for (int i = 0; i < kCalls; ++i) {
     stubs.push_back(service_->NewStub());
-    calls.push_back(std::async(std::launch::async, [&, i] {
-      return GetItem(1 + i, absl::Seconds(20), stubs[i].get());
-    }));
+    // The stub itself, not stubs[i]: the next push_back may move the vector's
+    // storage while this call's thread reads it.
+    calls.push_back(
+        std::async(std::launch::async, [&, i, stub = stubs.back().get()] {
+          return GetItem(1 + i, absl::Seconds(20), stub);
+        }));
   }
   ASSERT_TRUE(WaitFor([&] { return QueriesWaitingOnLock() == kCalls; },
                       absl::Seconds(5)));
