@@ -17,6 +17,9 @@
 //   grpc_server_request_registered_call (a tag's work is handed to gRPC),
 //   grpc_cq_end_op (that tag completes) and grpc_completion_queue_next/pluck
 //   (another thread receives the completion, before it runs its callback);
+// - absl::Status's out-of-line reference drop (its count lives in
+//   libabsl_status, so a Status shared between threads looked freed under
+//   the feet of a copy that had been read earlier);
 // - grpc::internal::ServerCallbackCall::ScheduleOnDone, reached by whichever
 //   thread drops a callback call's last reference, before OnDone (the
 //   reference count is also decremented in libgrpc++, where TSan cannot see
@@ -310,6 +313,24 @@ bool BlockingCounter::DecrementCount() {
 void BlockingCounter::Wait() {
   REAL(void (*)(BlockingCounter*), "15BlockingCounter4WaitEv")(this);
   Acquire(this);
+}
+
+// ------------------------------------------------------------------ Status
+
+// A Status copy shares its rep through a reference count that Ref() bumps in
+// inline (instrumented) code but UnrefNonInlined drops in libabsl_status, where
+// TSan cannot see it: the thread that drops the last reference and deletes the
+// rep was not ordered after the other owners' reads. Every dropper releases;
+// the dropper acquires what all earlier droppers released before it drops its
+// own reference (a dropper racing in the few instructions between its release
+// and its decrement is the one ordering this can still miss).
+void Status::UnrefNonInlined(uintptr_t rep) {
+  static const auto real = reinterpret_cast<void (*)(uintptr_t)>(
+      Real("", "6Status15UnrefNonInlinedEm"));
+  const void* shared = RepToPointer(rep);
+  Release(shared);
+  Acquire(shared);
+  real(rep);
 }
 
 ABSL_NAMESPACE_END
