@@ -9,11 +9,13 @@
 #include <iostream>
 #include <thread>
 
+#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "loadgen/detection.h"
 #include "loadgen/histogram.h"
 #include "loadgen/open_loop_schedule.h"
+#include "loadgen/random.h"
 #include "loadgen/recorder.h"
 #include "loadgen/scheduler.h"
 #include "loadgen/workload.h"
@@ -38,33 +40,12 @@ absl::Duration CpuTime() {
          absl::DurationFromTimeval(usage.ru_stime);
 }
 
-uint64_t Mix(uint64_t a, uint64_t b) {
-  uint64_t x = a * 0x9e3779b97f4a7c15ULL ^ (b + 0x632be59bd9b4e019ULL);
-  x = (x ^ (x >> 31)) * 0xbf58476d1ce4e5b9ULL;
-  return x ^ (x >> 29);
-}
-
+// The name of a gRPC status code ("UNAVAILABLE"): gRPC and absl share the
+// numbering.
 std::string StatusName(grpc::StatusCode code) {
-  static const char* const kNames[] = {"OK",
-                                       "CANCELLED",
-                                       "UNKNOWN",
-                                       "INVALID_ARGUMENT",
-                                       "DEADLINE_EXCEEDED",
-                                       "NOT_FOUND",
-                                       "ALREADY_EXISTS",
-                                       "PERMISSION_DENIED",
-                                       "RESOURCE_EXHAUSTED",
-                                       "FAILED_PRECONDITION",
-                                       "ABORTED",
-                                       "OUT_OF_RANGE",
-                                       "UNIMPLEMENTED",
-                                       "INTERNAL",
-                                       "UNAVAILABLE",
-                                       "DATA_LOSS",
-                                       "UNAUTHENTICATED"};
-  const int index = static_cast<int>(code);
-  return index >= 0 && index < 17 ? kNames[index]
-                                  : absl::StrCat("CODE_", index);
+  std::string name =
+      absl::StatusCodeToString(static_cast<absl::StatusCode>(code));
+  return name.empty() ? absl::StrCat("CODE_", static_cast<int>(code)) : name;
 }
 
 void FillLatency(const Histogram& h, pb::Latency* out) {
@@ -135,8 +116,9 @@ void TargetRun::Iterate(int user) {
   // The same seed for every target: each user makes the same sequence of
   // requests everywhere. One iteration per user at a time, so its counter needs
   // no atomics.
-  const uint64_t key = Mix(config_.seed, (static_cast<uint64_t>(user) << 32) +
-                                             user_iterations_[user]++);
+  const uint64_t key =
+      MixKey(config_.seed,
+             (static_cast<uint64_t>(user) << 32) + user_iterations_[user]++);
   workload_.Start(key, [this, user, start](grpc::StatusCode code) {
     const absl::Time done = absl::Now();
     recorder_.Record(done, done - start, done - start, code);
@@ -168,7 +150,7 @@ void TargetRun::SendOpenLoop(double rate, absl::Time start, absl::Time end) {
     }
     recorder_.RecordSend();
     const absl::Time sent = absl::Now();
-    const uint64_t key = Mix(config_.seed, static_cast<uint64_t>(k));
+    const uint64_t key = MixKey(config_.seed, static_cast<uint64_t>(k));
     workload_.Start(key, [this, intended, sent](grpc::StatusCode code) {
       const absl::Time done = absl::Now();
       recorder_.Record(done, done - intended, done - sent, code);

@@ -4,21 +4,14 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "loadgen/random.h"
 
 namespace asyncgrpc::loadgen {
 namespace {
 
-// splitmix64: a small, good, reproducible generator for per-iteration choices.
-uint64_t Mix(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-
 // Uniform in [0, 1).
 double Unit(uint64_t x) {
-  return static_cast<double>(Mix(x) >> 11) * 0x1.0p-53;
+  return static_cast<double>(SplitMix64(x) >> 11) * 0x1.0p-53;
 }
 
 }  // namespace
@@ -42,7 +35,7 @@ class Iteration {
     action_ = scenario.actions[std::min(index, scenario.actions.size() - 1)];
     if (action_ == Action::kGet) {
       Get(1 + static_cast<int64_t>(
-                  Mix(key_ + 1) %
+                  SplitMix64(key_ + 1) %
                   static_cast<uint64_t>(workload_.config_.item_ids)));
     } else {
       List();
@@ -70,7 +63,7 @@ class Iteration {
     }
     // The study's second query: the details of one listed item.
     const int pick =
-        static_cast<int>(Mix(key_ + 2) % list_response_.items_size());
+        static_cast<int>(SplitMix64(key_ + 2) % list_response_.items_size());
     Get(list_response_.items(pick).id());
   }
 
