@@ -2,7 +2,7 @@
 
 #include "common/call_deadline.h"
 #include "common/item_results.h"
-#include "common/request_validation.h"
+#include "common/message_bodies.h"
 #include "common/status_macros.h"
 
 namespace asyncgrpc::async {
@@ -33,21 +33,28 @@ class DbCallReactor final : public grpc::ServerUnaryReactor {
   std::shared_ptr<DbRequest> request_;
 };
 
-// Starts `request`, whose completion builds the response with `build` and
-// finishes the call.
-template <typename Build>
+// Starts `request`, whose completion builds a `Response` with `build`, writes
+// it to `response_body` and finishes the call.
+template <typename Response, typename Build>
 grpc::ServerUnaryReactor* RunQuery(AsyncPool& pool, absl::Duration delay,
                                    grpc::CallbackServerContext* context,
                                    std::shared_ptr<DbRequest> request,
+                                   grpc::ByteBuffer* response_body,
                                    Build build) {
   auto* reactor = new DbCallReactor(pool);
   request->deadline = CallDeadline(*context);
-  request->on_complete =
-      [reactor, build = std::move(build)](absl::StatusOr<PgResultPtr> result) {
-        const absl::Status status =
-            result.ok() ? build(result->get()) : result.status();
-        reactor->Finish(ToGrpcStatus(status));
-      };
+  request->on_complete = [reactor, response_body, build = std::move(build)](
+                             absl::StatusOr<PgResultPtr> result) {
+    absl::Status status = result.status();
+    if (status.ok()) {
+      Response response;
+      status = build(result->get(), response);
+      if (status.ok()) {
+        status = SerializeResponse(response, *response_body);
+      }
+    }
+    reactor->Finish(ToGrpcStatus(status));
+  };
   reactor->Start(std::move(request), delay);
   return reactor;
 }
@@ -61,34 +68,36 @@ grpc::ServerUnaryReactor* Reject(AsyncPool& pool, const absl::Status& status) {
 }  // namespace
 
 grpc::ServerUnaryReactor* ItemServiceImpl::GetItem(
-    grpc::CallbackServerContext* context,
-    const items::v1::GetItemRequest* request, items::v1::Item* response) {
-  absl::StatusOr<int64_t> id = ValidateGetItem(*request);
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  absl::StatusOr<int64_t> id = ParseGetItem(*request);
   if (!id.ok()) {
     return Reject(pool_, id.status());
   }
   auto db_request = std::make_shared<DbRequest>();
   BindGetItem(*id, db_request->query);
-  return RunQuery(pool_, upstream_delay_, context, std::move(db_request),
-                  [id = *id, response](const PGresult* result) {
-                    return BuildGetItemResponse(result, id, response);
-                  });
+  return RunQuery<items::v1::Item>(
+      pool_, upstream_delay_, context, std::move(db_request), response,
+      [id = *id](const PGresult* result, items::v1::Item& item) {
+        return BuildGetItemResponse(result, id, &item);
+      });
 }
 
 grpc::ServerUnaryReactor* ItemServiceImpl::ListItems(
-    grpc::CallbackServerContext* context,
-    const items::v1::ListItemsRequest* request,
-    items::v1::ListItemsResponse* response) {
-  absl::StatusOr<ListItemsQuery> query = ValidateListItems(*request);
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  absl::StatusOr<ListItemsQuery> query = ParseListItems(*request);
   if (!query.ok()) {
     return Reject(pool_, query.status());
   }
   auto db_request = std::make_shared<DbRequest>();
   BindListItems(*query, db_request->query);
-  return RunQuery(pool_, upstream_delay_, context, std::move(db_request),
-                  [query = *query, response](const PGresult* result) {
-                    return BuildListItemsResponse(result, query, response);
-                  });
+  return RunQuery<items::v1::ListItemsResponse>(
+      pool_, upstream_delay_, context, std::move(db_request), response,
+      [query = *query](const PGresult* result,
+                       items::v1::ListItemsResponse& list) {
+        return BuildListItemsResponse(result, query, &list);
+      });
 }
 
 }  // namespace asyncgrpc::async

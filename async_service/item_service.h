@@ -1,7 +1,9 @@
 // items.v1.ItemService on gRPC's callback API: a handler validates, hands the
 // query to the database layer and returns at once; the event loop that gets the
 // result fills the response and finishes the call. No gRPC thread ever waits on
-// the database.
+// the database. The handlers take raw bodies and parse them
+// (common/message_bodies.h), so a body protobuf refuses is INVALID_ARGUMENT, as
+// in the sync service.
 #pragma once
 
 #include "async_service/async_pool.h"
@@ -9,18 +11,20 @@
 
 namespace asyncgrpc::async {
 
-class ItemServiceImpl final : public items::v1::ItemService::CallbackService {
+class ItemServiceImpl final
+    : public items::v1::ItemService::WithRawCallbackMethod_GetItem<
+          items::v1::ItemService::WithRawCallbackMethod_ListItems<
+              items::v1::ItemService::Service>> {
  public:
   ItemServiceImpl(AsyncPool& pool, absl::Duration upstream_delay)
       : pool_(pool), upstream_delay_(upstream_delay) {}
 
   grpc::ServerUnaryReactor* GetItem(grpc::CallbackServerContext* context,
-                                    const items::v1::GetItemRequest* request,
-                                    items::v1::Item* response) override;
-  grpc::ServerUnaryReactor* ListItems(
-      grpc::CallbackServerContext* context,
-      const items::v1::ListItemsRequest* request,
-      items::v1::ListItemsResponse* response) override;
+                                    const grpc::ByteBuffer* request,
+                                    grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* ListItems(grpc::CallbackServerContext* context,
+                                      const grpc::ByteBuffer* request,
+                                      grpc::ByteBuffer* response) override;
 
  private:
   AsyncPool& pool_;

@@ -1,11 +1,14 @@
 #include "sync_service/item_service.h"
 
+#include <grpcpp/impl/rpc_service_method.h>
+#include <grpcpp/support/method_handler.h>
+
 #include <algorithm>
 
 #include "common/call_deadline.h"
 #include "common/item_results.h"
+#include "common/message_bodies.h"
 #include "common/queries.h"
-#include "common/request_validation.h"
 #include "common/status_macros.h"
 
 namespace asyncgrpc::sync {
@@ -36,44 +39,78 @@ absl::Status WaitForUpstream(absl::Duration delay,
 
 absl::Status GetItem(ConnectionPool& pool, absl::Duration upstream_delay,
                      grpc::ServerContext* context,
-                     const items::v1::GetItemRequest& request,
-                     items::v1::Item* response) {
-  ASSIGN_OR_RETURN(const int64_t id, ValidateGetItem(request));
+                     const grpc::ByteBuffer& request_body,
+                     grpc::ByteBuffer& response_body) {
+  ASSIGN_OR_RETURN(const int64_t id, ParseGetItem(request_body));
   RETURN_IF_ERROR(WaitForUpstream(upstream_delay, context));
   BoundQuery query;
   BindGetItem(id, query);
   ASSIGN_OR_RETURN(PgResultPtr result,
                    pool.Execute(query, CallContextOf(context)));
-  return BuildGetItemResponse(result.get(), id, response);
+  items::v1::Item response;
+  RETURN_IF_ERROR(BuildGetItemResponse(result.get(), id, &response));
+  return SerializeResponse(response, response_body);
 }
 
 absl::Status ListItems(ConnectionPool& pool, absl::Duration upstream_delay,
                        grpc::ServerContext* context,
-                       const items::v1::ListItemsRequest& request,
-                       items::v1::ListItemsResponse* response) {
-  ASSIGN_OR_RETURN(const ListItemsQuery list_query, ValidateListItems(request));
+                       const grpc::ByteBuffer& request_body,
+                       grpc::ByteBuffer& response_body) {
+  ASSIGN_OR_RETURN(const ListItemsQuery list_query,
+                   ParseListItems(request_body));
   RETURN_IF_ERROR(WaitForUpstream(upstream_delay, context));
   BoundQuery query;
   BindListItems(list_query, query);
   ASSIGN_OR_RETURN(PgResultPtr result,
                    pool.Execute(query, CallContextOf(context)));
-  return BuildListItemsResponse(result.get(), list_query, response);
+  items::v1::ListItemsResponse response;
+  RETURN_IF_ERROR(BuildListItemsResponse(result.get(), list_query, &response));
+  return SerializeResponse(response, response_body);
+}
+
+// Registers `handler` under `method` as a blocking unary RPC on raw bodies:
+// what the generated Service does for typed messages.
+template <typename Handler>
+grpc::internal::RpcServiceMethod* RawUnaryMethod(const char* method,
+                                                 ItemServiceImpl* service,
+                                                 Handler handler) {
+  return new grpc::internal::RpcServiceMethod(
+      method, grpc::internal::RpcMethod::NORMAL_RPC,
+      new grpc::internal::RpcMethodHandler<ItemServiceImpl, grpc::ByteBuffer,
+                                           grpc::ByteBuffer>(handler, service));
 }
 
 }  // namespace
 
-grpc::Status ItemServiceImpl::GetItem(grpc::ServerContext* context,
-                                      const items::v1::GetItemRequest* request,
-                                      items::v1::Item* response) {
-  return ToGrpcStatus(
-      sync::GetItem(pool_, upstream_delay_, context, *request, response));
+ItemServiceImpl::ItemServiceImpl(ConnectionPool& pool,
+                                 absl::Duration upstream_delay)
+    : pool_(pool), upstream_delay_(upstream_delay) {
+  AddMethod(RawUnaryMethod(
+      kGetItemMethod, this,
+      [](ItemServiceImpl* service, grpc::ServerContext* context,
+         const grpc::ByteBuffer* request, grpc::ByteBuffer* response) {
+        return service->GetItem(context, request, response);
+      }));
+  AddMethod(RawUnaryMethod(
+      kListItemsMethod, this,
+      [](ItemServiceImpl* service, grpc::ServerContext* context,
+         const grpc::ByteBuffer* request, grpc::ByteBuffer* response) {
+        return service->ListItems(context, request, response);
+      }));
 }
 
-grpc::Status ItemServiceImpl::ListItems(
-    grpc::ServerContext* context, const items::v1::ListItemsRequest* request,
-    items::v1::ListItemsResponse* response) {
+grpc::Status ItemServiceImpl::GetItem(grpc::ServerContext* context,
+                                      const grpc::ByteBuffer* request,
+                                      grpc::ByteBuffer* response) {
   return ToGrpcStatus(
-      sync::ListItems(pool_, upstream_delay_, context, *request, response));
+      sync::GetItem(pool_, upstream_delay_, context, *request, *response));
+}
+
+grpc::Status ItemServiceImpl::ListItems(grpc::ServerContext* context,
+                                        const grpc::ByteBuffer* request,
+                                        grpc::ByteBuffer* response) {
+  return ToGrpcStatus(
+      sync::ListItems(pool_, upstream_delay_, context, *request, *response));
 }
 
 }  // namespace asyncgrpc::sync

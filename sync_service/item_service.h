@@ -1,23 +1,28 @@
 // items.v1.ItemService on gRPC's synchronous API: each call holds a gRPC thread
-// while it waits for a pooled connection and for PostgreSQL to answer.
+// while it waits for a pooled connection and for PostgreSQL to answer. The
+// handlers take raw bodies and parse them (common/message_bodies.h), so a body
+// protobuf refuses is INVALID_ARGUMENT, as in the async service.
 #pragma once
 
-#include "items/v1/items.grpc.pb.h"
+#include <grpcpp/impl/service_type.h>
+#include <grpcpp/server_context.h>
+#include <grpcpp/support/byte_buffer.h>
+
+#include "absl/time/time.h"
 #include "sync_service/connection_pool.h"
 
 namespace asyncgrpc::sync {
 
-class ItemServiceImpl final : public items::v1::ItemService::Service {
+class ItemServiceImpl final : public grpc::Service {
  public:
-  ItemServiceImpl(ConnectionPool& pool, absl::Duration upstream_delay)
-      : pool_(pool), upstream_delay_(upstream_delay) {}
+  ItemServiceImpl(ConnectionPool& pool, absl::Duration upstream_delay);
 
   grpc::Status GetItem(grpc::ServerContext* context,
-                       const items::v1::GetItemRequest* request,
-                       items::v1::Item* response) override;
+                       const grpc::ByteBuffer* request,
+                       grpc::ByteBuffer* response);
   grpc::Status ListItems(grpc::ServerContext* context,
-                         const items::v1::ListItemsRequest* request,
-                         items::v1::ListItemsResponse* response) override;
+                         const grpc::ByteBuffer* request,
+                         grpc::ByteBuffer* response);
 
  private:
   ConnectionPool& pool_;

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <tuple>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "common/page_token.h"
@@ -152,24 +153,60 @@ TEST_P(ItemServiceTest, BadPageTokensAreInvalid) {
   }
 }
 
-TEST_P(ItemServiceTest, UnknownMethodIsUnimplemented) {
-  grpc::GenericStub generic(service_->NewChannel());
-  // An empty message: the bytes of a default GetItemRequest.
-  grpc::Slice empty;
-  grpc::ByteBuffer request(&empty, 1);
+// Calls `method` with `body` as the request's bytes, bypassing protobuf.
+grpc::Status RawCall(const RunningService& service, const std::string& method,
+                     const std::string& body) {
+  grpc::GenericStub generic(service.NewChannel());
+  grpc::Slice slice(body);
+  grpc::ByteBuffer request(&slice, 1);
   grpc::ByteBuffer response;
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
   absl::Notification done;
   grpc::Status status;
-  generic.UnaryCall(&context, "/items.v1.ItemService/DeleteItem",
-                    grpc::StubOptions(), &request, &response,
+  generic.UnaryCall(&context, method, grpc::StubOptions(), &request, &response,
                     [&](grpc::Status s) {
                       status = std::move(s);
                       done.Notify();
                     });
   done.WaitForNotification();
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  return status;
+}
+
+TEST_P(ItemServiceTest, UnknownMethodIsUnimplemented) {
+  // An empty body: the bytes of a default GetItemRequest.
+  EXPECT_EQ(
+      RawCall(*service_, "/items.v1.ItemService/DeleteItem", "").error_code(),
+      grpc::StatusCode::UNIMPLEMENTED);
+}
+
+TEST_P(ItemServiceTest, BodyThatIsNotTheRequestMessageIsInvalidArgument) {
+  const struct {
+    const char* method;
+    std::string body;
+    const char* type;
+  } cases[] = {
+      {"/items.v1.ItemService/GetItem", std::string("\x08", 1),
+       "items.v1.GetItemRequest"},  // a varint field without its value
+      {"/items.v1.ItemService/GetItem", std::string("\x0f\x01", 2),
+       "items.v1.GetItemRequest"},  // wire type 7 does not exist
+      {"/items.v1.ItemService/ListItems", std::string("\x12\x05ab", 4),
+       "items.v1.ListItemsRequest"},  // a length beyond the body
+      {"/items.v1.ItemService/ListItems", std::string("\x12\x02\xff\xfe", 4),
+       "items.v1.ListItemsRequest"},  // page_token that is not UTF-8
+  };
+  for (const auto& c : cases) {
+    const grpc::Status status = RawCall(*service_, c.method, c.body);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+        << c.method << " " << absl::CHexEscape(c.body);
+    EXPECT_EQ(status.error_message(),
+              absl::StrCat("request is not a valid ", c.type,
+                           " (malformed protobuf, or a string field that is "
+                           "not UTF-8)"));
+  }
+  // The service is none the worse.
+  Item item;
+  EXPECT_TRUE(GetItem(25, &item).ok());
 }
 
 TEST_P(ItemServiceTest, HealthIsServingForServerAndService) {
