@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <iostream>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -452,9 +453,13 @@ absl::StatusOr<int> Subprocess::Wait(absl::Duration timeout) {
   while (!TryReap()) {
     const absl::Time now = absl::Now();
     if (now >= deadline) {
-      return absl::DeadlineExceededError(
-          absl::StrCat("pid ", pid_, " still running after ",
-                       absl::FormatDuration(timeout)));
+      // Also on stderr: callers often keep only the code (value_or).
+      const std::string message =
+          absl::StrCat("pid ", pid_, " (", name_, ") still running after ",
+                       absl::FormatDuration(timeout), "; its threads:\n",
+                       ThreadStacks(pid_));
+      std::cerr << message << std::endl;
+      return absl::DeadlineExceededError(message);
     }
     absl::SleepFor(std::min(poll, deadline - now));
     poll = std::min(poll * 2, kMaxWaitPoll);
@@ -464,6 +469,25 @@ absl::StatusOr<int> Subprocess::Wait(absl::Duration timeout) {
 }
 
 bool Subprocess::Running() { return !TryReap(); }
+
+std::string ThreadStacks(pid_t pid) {
+  // gdb's own Wait must not attach a gdb to a hanging gdb.
+  thread_local bool dumping = false;
+  if (dumping) {
+    return "(not dumped: gdb itself hung)";
+  }
+  dumping = true;
+  int exit_code = 0;
+  absl::StatusOr<std::string> stacks =
+      RunCommand({"gdb", "-p", absl::StrCat(pid), "-batch", "-nx", "-ex",
+                  "thread apply all bt"},
+                 absl::Seconds(60), &exit_code);
+  dumping = false;
+  if (!stacks.ok()) {
+    return absl::StrCat("(gdb failed: ", stacks.status().message(), ")");
+  }
+  return *stacks;
+}
 
 absl::StatusOr<std::string> RunCommand(std::vector<std::string> argv,
                                        absl::Duration timeout, int* exit_code) {

@@ -110,7 +110,8 @@ class Subprocess {
   // Waits up to `timeout` for the child to exit and returns its exit code, or
   // 128 + signal number if it was killed by a signal. Can be called again
   // after the child has exited (returns the same code). On timeout returns
-  // DeadlineExceeded and leaves the child running.
+  // DeadlineExceeded, with the child's thread backtraces (ThreadStacks), and
+  // leaves the child running.
   absl::StatusOr<int> Wait(absl::Duration timeout);
 
   // True until the child has exited (reaps it if it has).
@@ -166,6 +167,10 @@ class Subprocess {
 absl::StatusOr<std::string> RunCommand(std::vector<std::string> argv,
                                        absl::Duration timeout,
                                        int* exit_code = nullptr);
+
+// Every thread's backtrace of the running process `pid` (gdb -p), for a test
+// that found a process hanging; a note saying why when gdb cannot attach.
+std::string ThreadStacks(pid_t pid);
 
 // Waits for the line `listening on 127.0.0.1:PORT` that services under test
 // print once serving, and returns PORT (the number after the last ':').
