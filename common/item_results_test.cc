@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "common/big_endian.h"
 #include "common/page_token.h"
+#include "common/pg_result_builder.h"
 #include "common/request_validation.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -22,134 +23,24 @@ namespace {
 
 using ::testing::HasSubstr;
 
-constexpr Oid kBoolOid = 16;
-constexpr Oid kInt8Oid = 20;
-constexpr Oid kInt4Oid = 23;
-constexpr Oid kTextOid = 25;
-constexpr Oid kVarcharOid = 1043;
-constexpr int kTextFormat = 0;
-constexpr int kBinary = 1;
-
-struct PgResultDeleter {
-  void operator()(PGresult* result) const { PQclear(result); }
-};
-using ResultPtr = std::unique_ptr<PGresult, PgResultDeleter>;
-
-struct ColumnSpec {
-  std::string name;
-  Oid type;
-  int format = kBinary;
-};
-
-// The columns of ASYNCGRPC_ITEM_COLUMNS, as PostgreSQL describes them in
-// binary format; `string_type` is the OID of name/type1/type2.
-std::vector<ColumnSpec> ItemColumns(Oid string_type = kVarcharOid) {
-  return {
-      {"id", kInt8Oid},         {"number", kInt4Oid},     {"name", string_type},
-      {"type1", string_type},   {"type2", string_type},   {"total", kInt4Oid},
-      {"hp", kInt4Oid},         {"attack", kInt4Oid},     {"defense", kInt4Oid},
-      {"sp_attack", kInt4Oid},  {"sp_defense", kInt4Oid}, {"speed", kInt4Oid},
-      {"generation", kInt4Oid}, {"legendary", kBoolOid},
-  };
-}
-
-// One cell: binary bytes, or NULL.
-using Cell = std::optional<std::string>;
-
-Cell Int8(int64_t value) {
-  std::string bytes(8, '\0');
-  StoreBigEndian(static_cast<uint64_t>(value), 8, bytes.data());
-  return bytes;
-}
-
-Cell Int4(int32_t value) {
-  std::string bytes(4, '\0');
-  StoreBigEndian(static_cast<uint32_t>(value), 4, bytes.data());
-  return bytes;
-}
-
-Cell Bool(bool value) { return std::string(1, value ? '\1' : '\0'); }
-
-Cell Text(const std::string& value) { return value; }
-
-struct Row {
-  int64_t id = 1;
-  int32_t number = 1;
-  std::string name = "Bulbasaur";
-  std::string type1 = "Grass";
-  std::optional<std::string> type2 = "Poison";
-  int32_t total = 318;
-  int32_t hp = 45;
-  int32_t attack = 49;
-  int32_t defense = 49;
-  int32_t sp_attack = 65;
-  int32_t sp_defense = 65;
-  int32_t speed = 45;
-  int32_t generation = 1;
-  std::optional<bool> legendary = false;
-
-  std::vector<Cell> Cells() const {
-    return {Int8(id),
-            Int4(number),
-            Text(name),
-            Text(type1),
-            type2.has_value() ? Text(*type2) : std::nullopt,
-            Int4(total),
-            Int4(hp),
-            Int4(attack),
-            Int4(defense),
-            Int4(sp_attack),
-            Int4(sp_defense),
-            Int4(speed),
-            Int4(generation),
-            legendary.has_value() ? Bool(*legendary) : std::nullopt};
-  }
-};
-
-// A PGRES_TUPLES_OK result made without a server.
-ResultPtr MakeResult(const std::vector<ColumnSpec>& columns,
-                     const std::vector<std::vector<Cell>>& rows) {
-  ResultPtr result(PQmakeEmptyPGresult(nullptr, PGRES_TUPLES_OK));
-  EXPECT_NE(result, nullptr);
-  if (result == nullptr) return result;
-  std::vector<PGresAttDesc> descs(columns.size());
-  for (size_t i = 0; i < columns.size(); ++i) {
-    descs[i] = PGresAttDesc{};
-    descs[i].name = const_cast<char*>(columns[i].name.c_str());
-    descs[i].format = columns[i].format;
-    descs[i].typid = columns[i].type;
-    descs[i].typlen = columns[i].type == kInt8Oid   ? 8
-                      : columns[i].type == kInt4Oid ? 4
-                      : columns[i].type == kBoolOid ? 1
-                                                    : -1;
-    descs[i].atttypmod = -1;
-  }
-  EXPECT_EQ(PQsetResultAttrs(result.get(), static_cast<int>(descs.size()),
-                             descs.data()),
-            1);
-  for (size_t row = 0; row < rows.size(); ++row) {
-    for (size_t column = 0; column < rows[row].size(); ++column) {
-      const Cell& cell = rows[row][column];
-      EXPECT_EQ(
-          PQsetvalue(
-              result.get(), static_cast<int>(row), static_cast<int>(column),
-              cell.has_value() ? const_cast<char*>(cell->data()) : nullptr,
-              cell.has_value() ? static_cast<int>(cell->size()) : -1),
-          1)
-          << "row " << row << " column " << column;
-    }
-  }
-  EXPECT_EQ(PQresultStatus(result.get()), PGRES_TUPLES_OK);
-  EXPECT_EQ(PQntuples(result.get()), static_cast<int>(rows.size()));
-  return result;
-}
-
-ResultPtr MakeItemResult(const std::vector<Row>& rows,
-                         Oid string_type = kVarcharOid) {
-  std::vector<std::vector<Cell>> cells;
-  for (const Row& row : rows) cells.push_back(row.Cells());
-  return MakeResult(ItemColumns(string_type), cells);
-}
+using testing::Bool;
+using testing::Cell;
+using testing::ColumnSpec;
+using testing::Int4;
+using testing::Int8;
+using testing::ItemColumns;
+using testing::kBinaryFormat;
+using testing::kBoolOid;
+using testing::kInt4Oid;
+using testing::kInt8Oid;
+using testing::kTextFormat;
+using testing::kTextOid;
+using testing::kVarcharOid;
+using testing::MakeItemResult;
+using testing::MakeResult;
+using testing::Row;
+using testing::Text;
+using ResultPtr = testing::PgResultBuilderPtr;
 
 // A row whose every field differs from the others, so a swapped column shows.
 Row DistinctRow() {
@@ -186,20 +77,6 @@ void ExpectItemEq(const items::v1::Item& item, const Row& row) {
   EXPECT_EQ(item.speed(), row.speed);
   EXPECT_EQ(item.generation(), row.generation);
   EXPECT_EQ(item.legendary(), row.legendary.value_or(false));
-}
-
-// `count` rows ordered by (number, id), as the list statements return them.
-std::vector<Row> Rows(int count) {
-  std::vector<Row> rows;
-  for (int i = 0; i < count; ++i) {
-    Row row;
-    row.id = 100 + i;
-    row.number = 10 + i / 2;  // Pairs share a number, ordered by id.
-    row.name = "item" + std::to_string(i);
-    row.legendary = i % 3 == 0;
-    rows.push_back(row);
-  }
-  return rows;
 }
 
 TEST(ReadItemRowTest, MapsEveryField) {
@@ -311,7 +188,7 @@ TEST(ReadItemRowTest, NullIntegersReadAsZero) {
 }
 
 TEST(ReadItemRowTest, ReadsTheRequestedRow) {
-  const std::vector<Row> rows = Rows(3);
+  const std::vector<Row> rows = testing::ItemRows(3);
   ResultPtr result = MakeItemResult(rows);
   for (int i = 0; i < 3; ++i) {
     items::v1::Item item;
@@ -456,7 +333,7 @@ TEST(BuildGetItemResponseTest, OneRowFillsItem) {
 
 TEST(BuildListItemsResponseTest, ExtraRowGivesNextPageToken) {
   constexpr int kPageSize = 5;
-  const std::vector<Row> rows = Rows(kPageSize + 1);
+  const std::vector<Row> rows = testing::ItemRows(kPageSize + 1);
   ResultPtr result = MakeItemResult(rows);
   items::v1::ListItemsResponse response;
   absl::Status status =
@@ -480,7 +357,7 @@ TEST(BuildListItemsResponseTest, ExtraRowGivesNextPageToken) {
 }
 
 TEST(BuildListItemsResponseTest, PageSizeOneWithTwoRows) {
-  const std::vector<Row> rows = Rows(2);
+  const std::vector<Row> rows = testing::ItemRows(2);
   ResultPtr result = MakeItemResult(rows);
   items::v1::ListItemsResponse response;
   ASSERT_TRUE(
@@ -494,7 +371,7 @@ TEST(BuildListItemsResponseTest, PageSizeOneWithTwoRows) {
 }
 
 TEST(BuildListItemsResponseTest, TokenKeepsNegativeAndLargeCursor) {
-  std::vector<Row> rows = Rows(3);
+  std::vector<Row> rows = testing::ItemRows(3);
   rows[1].number = -7;
   rows[1].id = std::numeric_limits<int64_t>::max() - 1;
   ResultPtr result = MakeItemResult(rows);
@@ -509,7 +386,7 @@ TEST(BuildListItemsResponseTest, TokenKeepsNegativeAndLargeCursor) {
 
 TEST(BuildListItemsResponseTest, FullPageWithoutExtraRowHasNoToken) {
   constexpr int kPageSize = 5;
-  const std::vector<Row> rows = Rows(kPageSize);
+  const std::vector<Row> rows = testing::ItemRows(kPageSize);
   ResultPtr result = MakeItemResult(rows);
   items::v1::ListItemsResponse response;
   ASSERT_TRUE(
@@ -521,7 +398,7 @@ TEST(BuildListItemsResponseTest, FullPageWithoutExtraRowHasNoToken) {
 }
 
 TEST(BuildListItemsResponseTest, ShortPageHasNoToken) {
-  const std::vector<Row> rows = Rows(3);
+  const std::vector<Row> rows = testing::ItemRows(3);
   ResultPtr result = MakeItemResult(rows);
   items::v1::ListItemsResponse response;
   ASSERT_TRUE(
@@ -543,7 +420,7 @@ TEST(BuildListItemsResponseTest, NoRowsIsEmptyPage) {
 }
 
 TEST(BuildListItemsResponseTest, MapsNullsLikeReadItemRow) {
-  std::vector<Row> rows = Rows(2);
+  std::vector<Row> rows = testing::ItemRows(2);
   rows[0].type2 = std::nullopt;
   rows[0].legendary = std::nullopt;
   rows[1].legendary = true;
@@ -558,7 +435,7 @@ TEST(BuildListItemsResponseTest, MapsNullsLikeReadItemRow) {
 }
 
 TEST(BuildListItemsResponseTest, SameRowsSerializeToSameBytes) {
-  const std::vector<Row> rows = Rows(4);
+  const std::vector<Row> rows = testing::ItemRows(4);
   ResultPtr a = MakeItemResult(rows, kVarcharOid);
   ResultPtr b = MakeItemResult(rows, kTextOid);
   items::v1::ListItemsResponse response_a;
