@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/synchronization/blocking_counter.h"
+#include "absl/synchronization/mutex.h"
 
 namespace asyncgrpc::async {
 
@@ -87,6 +88,20 @@ void AsyncPool::Cancel(std::shared_ptr<DbRequest> request, absl::Status why) {
 
 void AsyncPool::FailQueued(absl::Status why) {
   RunOnAll([&why](DbShard& db) { db.FailQueued(why); });
+}
+
+DbPoolStats AsyncPool::Stats() {
+  absl::Mutex mu;
+  DbPoolStats total;
+  RunOnAll([&mu, &total](DbShard& db) {
+    const DbPoolStats shard = db.Stats();
+    absl::MutexLock lock(&mu);
+    total.in_use += shard.in_use;
+    total.idle += shard.idle;
+    total.waiting += shard.waiting;
+    total.in_flight += shard.in_flight;
+  });
+  return total;
 }
 
 }  // namespace asyncgrpc::async

@@ -6,6 +6,7 @@
 //   AsyncPool pool(options);
 //   pool.Submit(request, upstream_delay);   // request->on_complete runs later,
 //   once pool.Cancel(request, absl::CancelledError("..."));
+//   DbPoolStats stats = pool.Stats();       // for /metrics
 #pragma once
 
 #include <atomic>
@@ -18,6 +19,7 @@
 #include "async_service/db_request.h"
 #include "async_service/db_shard.h"
 #include "async_service/event_loop.h"
+#include "common/metrics.h"
 #include "common/service_config.h"
 
 namespace asyncgrpc::async {
@@ -47,6 +49,10 @@ class AsyncPool {
   void Cancel(std::shared_ptr<DbRequest> request, absl::Status why);
   // Completes every request not yet sent to the database with `why`.
   void FailQueued(absl::Status why);
+  // The shards' DbShard::Stats() summed, for the metrics gauges. Asks each loop
+  // and waits for its answer (as long as the loop takes to come round to it),
+  // so the loops keep their state to themselves; not for the per-call path.
+  DbPoolStats Stats();
 
  private:
   struct Shard {

@@ -41,6 +41,25 @@ int DbShard::ReadyConnections() const {
       [](const Connection& c) { return c.state == State::kReady; }));
 }
 
+DbPoolStats DbShard::Stats() const {
+  DbPoolStats stats;
+  stats.waiting = queued_;
+  for (const Connection& c : connections_) {
+    if (c.state != State::kReady && c.state != State::kPreparing) {
+      continue;
+    }
+    // nullptr is the statement-preparation batch, not a query of a call.
+    const int queries = static_cast<int>(
+        std::count_if(c.in_flight.begin(), c.in_flight.end(),
+                      [](const std::shared_ptr<DbRequest>& request) {
+                        return request != nullptr;
+                      }));
+    ++(queries > 0 ? stats.in_use : stats.idle);
+    stats.in_flight += queries;
+  }
+  return stats;
+}
+
 // ------------------------------------------------------------------ requests
 
 void DbShard::Submit(std::shared_ptr<DbRequest> request, absl::Duration delay) {

@@ -19,6 +19,7 @@
 #include "async_service/canceller.h"
 #include "async_service/db_request.h"
 #include "async_service/event_loop.h"
+#include "common/metrics.h"
 #include "common/service_config.h"
 
 namespace asyncgrpc::async {
@@ -53,6 +54,10 @@ class DbShard {
   void Close(const absl::Status& why);
   // Connections ready for queries.
   int ReadyConnections() const;
+  // This shard's part of the metrics gauges: open connections with a query in
+  // flight (in_use) or none (idle), queued requests (waiting), queries sent
+  // and not yet answered (in_flight; an abandoned one still running counts).
+  DbPoolStats Stats() const;
 
  private:
   enum class State { kIdle, kConnecting, kPreparing, kReady, kBackoff };

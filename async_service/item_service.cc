@@ -59,10 +59,26 @@ grpc::ServerUnaryReactor* RunQuery(AsyncPool& pool, absl::Duration delay,
   return reactor;
 }
 
-grpc::ServerUnaryReactor* Reject(AsyncPool& pool, const absl::Status& status) {
+// A call answered without the database: finished at once with `status`.
+grpc::ServerUnaryReactor* FinishNow(AsyncPool& pool,
+                                    const absl::Status& status) {
   auto* reactor = new DbCallReactor(pool);
   reactor->Finish(ToGrpcStatus(status));
   return reactor;
+}
+
+// --serve_from_memory: the same answer the database path gives, at once.
+grpc::ServerUnaryReactor* AnswerFromMemory(AsyncPool& pool,
+                                           const MemoryItems& memory,
+                                           int64_t id,
+                                           grpc::ByteBuffer* response) {
+  const std::string* item = memory.Find(id);
+  if (item == nullptr) {
+    return FinishNow(pool, ItemNotFoundError(id));
+  }
+  grpc::Slice slice(*item);
+  *response = grpc::ByteBuffer(&slice, 1);
+  return FinishNow(pool, absl::OkStatus());
 }
 
 }  // namespace
@@ -72,7 +88,10 @@ grpc::ServerUnaryReactor* ItemServiceImpl::GetItem(
     grpc::ByteBuffer* response) {
   absl::StatusOr<int64_t> id = ParseGetItem(*request);
   if (!id.ok()) {
-    return Reject(pool_, id.status());
+    return FinishNow(pool_, id.status());
+  }
+  if (memory_ != nullptr) {
+    return AnswerFromMemory(pool_, *memory_, *id, response);
   }
   auto db_request = std::make_shared<DbRequest>();
   BindGetItem(*id, db_request->query);
@@ -88,7 +107,7 @@ grpc::ServerUnaryReactor* ItemServiceImpl::ListItems(
     grpc::ByteBuffer* response) {
   absl::StatusOr<ListItemsQuery> query = ParseListItems(*request);
   if (!query.ok()) {
-    return Reject(pool_, query.status());
+    return FinishNow(pool_, query.status());
   }
   auto db_request = std::make_shared<DbRequest>();
   BindListItems(*query, db_request->query);

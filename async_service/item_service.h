@@ -7,6 +7,7 @@
 #pragma once
 
 #include "async_service/async_pool.h"
+#include "async_service/memory_items.h"
 #include "items/v1/items.grpc.pb.h"
 
 namespace asyncgrpc::async {
@@ -16,8 +17,11 @@ class ItemServiceImpl final
           items::v1::ItemService::WithRawCallbackMethod_ListItems<
               items::v1::ItemService::Service>> {
  public:
-  ItemServiceImpl(AsyncPool& pool, absl::Duration upstream_delay)
-      : pool_(pool), upstream_delay_(upstream_delay) {}
+  // With `memory` (--serve_from_memory), GetItem answers from it and never
+  // reaches the database; ListItems still does.
+  ItemServiceImpl(AsyncPool& pool, absl::Duration upstream_delay,
+                  const MemoryItems* memory = nullptr)
+      : pool_(pool), upstream_delay_(upstream_delay), memory_(memory) {}
 
   grpc::ServerUnaryReactor* GetItem(grpc::CallbackServerContext* context,
                                     const grpc::ByteBuffer* request,
@@ -29,6 +33,7 @@ class ItemServiceImpl final
  private:
   AsyncPool& pool_;
   const absl::Duration upstream_delay_;
+  const MemoryItems* const memory_;
 };
 
 }  // namespace asyncgrpc::async

@@ -1,6 +1,10 @@
 // async_service: items.v1.ItemService on gRPC's callback API and non-blocking,
 // pipelined libpq driven by the service's own event loops.
+#include <iostream>
+#include <optional>
+
 #include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
 #include "async_service/async_pool.h"
 #include "async_service/item_service.h"
 #include "common/flags.h"
@@ -18,6 +22,10 @@ ABSL_FLAG(int, pipeline_depth, 8,
 ABSL_FLAG(int, max_pending, 1000,
           "calls waiting for a database connection before new ones get "
           "RESOURCE_EXHAUSTED");
+ABSL_FLAG(bool, serve_from_memory, false,
+          "BENCHMARK MODE: read the items table once at start-up and answer "
+          "GetItem from memory, never from the database (ListItems still "
+          "queries it); scripts/ceilings uses it to measure gRPC alone");
 
 int main(int argc, char** argv) {
   using namespace asyncgrpc;
@@ -44,15 +52,36 @@ int main(int argc, char** argv) {
                          .pipeline_depth = pipeline_depth,
                          .max_pending = max_pending});
   pool.WaitUntilReady(absl::Now() + config.pool.connect_timeout);
-  async::ItemServiceImpl service(pool, config.upstream_delay);
+  std::optional<async::MemoryItems> memory;
+  if (absl::GetFlag(FLAGS_serve_from_memory)) {
+    absl::StatusOr<async::MemoryItems> loaded = async::MemoryItems::Load(
+        config.pool.db, absl::Now() + absl::Seconds(30));
+    if (!loaded.ok()) {
+      ExitWithUsageError(
+          absl::StrCat("--serve_from_memory: cannot read the "
+                       "items table: ",
+                       loaded.status().message()));
+    }
+    memory = *std::move(loaded);
+    std::cerr << "async_service: BENCHMARK MODE --serve_from_memory: GetItem "
+                 "answers from "
+              << memory->size() << " items read at start-up" << std::endl;
+  }
+  async::ItemServiceImpl service(pool, config.upstream_delay,
+                                 memory.has_value() ? &*memory : nullptr);
   const absl::Status status = RunServer(
       service, config.pool.db,
       {.listen = absl::GetFlag(FLAGS_listen),
        .shutdown_grace = config.shutdown_grace,
        .health_check_interval = config.health_check_interval,
-       .on_drain = [&pool] {
-         pool.FailQueued(absl::UnavailableError("the server is shutting down"));
-       }});
+       .on_drain =
+           [&pool] {
+             pool.FailQueued(
+                 absl::UnavailableError("the server is shutting down"));
+           },
+       .metrics_listen = config.metrics_listen,
+       .metrics_service = "async",
+       .db_pool_stats = [&pool] { return pool.Stats(); }});
   if (!status.ok()) {
     ExitWithUsageError(status.message());
   }

@@ -102,10 +102,14 @@ absl::Status ReadItemRow(const PGresult* result, int row,
   return absl::OkStatus();
 }
 
+absl::Status ItemNotFoundError(int64_t id) {
+  return absl::NotFoundError(absl::StrCat("item ", id, " not found"));
+}
+
 absl::Status BuildGetItemResponse(const PGresult* result, int64_t id,
                                   items::v1::Item* item) {
   if (PQntuples(result) == 0) {
-    return absl::NotFoundError(absl::StrCat("item ", id, " not found"));
+    return ItemNotFoundError(id);
   }
   return ReadItemRow(result, 0, item);
 }

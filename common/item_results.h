@@ -15,6 +15,9 @@
 
 namespace asyncgrpc {
 
+// GetItem's NOT_FOUND, the same words wherever the answer comes from.
+absl::Status ItemNotFoundError(int64_t id);
+
 // `result` is a PGRES_TUPLES_OK result of kGetItemStatement.
 absl::Status BuildGetItemResponse(const PGresult* result, int64_t id,
                                   items::v1::Item* item);

@@ -235,6 +235,20 @@ absl::Status RunServer(grpc::Service& service, const DbOptions& db,
   if (!tls.ok()) {
     return tls.status();
   }
+  // Started before the gRPC server, so its port is known to be ours before any
+  // call is served; announced after it, so "listening on" stays the first line.
+  std::shared_ptr<ServiceMetrics> metrics;
+  std::unique_ptr<MetricsServer> metrics_server;
+  if (!options.metrics_listen.empty()) {
+    metrics = std::make_shared<ServiceMetrics>(options.metrics_service,
+                                               options.db_pool_stats);
+    absl::StatusOr<std::unique_ptr<MetricsServer>> started =
+        MetricsServer::Start(options.metrics_listen, metrics);
+    if (!started.ok()) {
+      return started.status();
+    }
+    metrics_server = *std::move(started);
+  }
   // Referencing a health message links its descriptors in, so reflection
   // clients can call grpc.health.v1.Health by name (gRPC's built-in health
   // service carries no descriptors).
@@ -251,6 +265,13 @@ absl::Status RunServer(grpc::Service& service, const DbOptions& db,
   builder.RegisterService(&service);
   if (options.configure_builder) {
     options.configure_builder(builder);
+  }
+  if (metrics != nullptr) {
+    std::vector<
+        std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+        interceptors;
+    interceptors.push_back(NewMetricsInterceptorFactory(metrics));
+    builder.experimental().SetInterceptorCreators(std::move(interceptors));
   }
   std::string reason = "malformed address or port in use";
   std::unique_ptr<grpc::Server> server = BuildAndStartQuietly(builder, reason);
@@ -276,6 +297,9 @@ absl::Status RunServer(grpc::Service& service, const DbOptions& db,
   }
   std::cout << "listening on " << BoundAddress(options.listen, port)
             << std::endl;
+  if (metrics_server != nullptr) {
+    std::cout << "metrics on " << metrics_server->address() << std::endl;
+  }
 
   sigset_t signals = TerminationSignals();
   int signal_number = 0;
@@ -294,6 +318,8 @@ absl::Status RunServer(grpc::Service& service, const DbOptions& db,
   server->Shutdown(absl::ToChronoTime(absl::Now() + options.shutdown_grace));
   server->Wait();
   health_thread.join();
+  // Before returning: the gauges sample a pool the caller is about to destroy.
+  metrics_server.reset();
   std::cerr << ProgramName() << ": stopped" << std::endl;
   return absl::OkStatus();
 }

@@ -1,7 +1,8 @@
 // Everything a service binary does around its ItemService implementation, once
 // for both: listen (plaintext, or TLS with --tls_cert/--tls_key), reflection,
-// grpc.health.v1 readiness that follows the database, and a graceful drain on
-// SIGTERM/SIGINT.
+// grpc.health.v1 readiness that follows the database, Prometheus metrics on a
+// port of their own (--metrics_listen, common/metrics.h), and a graceful drain
+// on SIGTERM/SIGINT.
 //
 //   int main(int argc, char** argv) {
 //     BlockTerminationSignals();  // before any thread starts
@@ -16,6 +17,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "common/metrics.h"
 #include "common/pg_connection.h"
 
 namespace asyncgrpc {
@@ -30,6 +32,14 @@ struct ServerOptions {
   std::function<void()> on_drain;
   // Service-specific builder settings (thread caps, pollers, ...).
   std::function<void(grpc::ServerBuilder&)> configure_builder;
+  // host:port serving Prometheus metrics at /metrics (port 0 picks a free one);
+  // empty: no metrics, and no interceptor on the calls.
+  std::string metrics_listen;
+  // The value of the service="..." label on every series: "sync", "async".
+  std::string metrics_service;
+  // Samples the database pool for the gauges, on each scrape (from the metrics
+  // server's thread, so it must be thread-safe).
+  std::function<DbPoolStats()> db_pool_stats;
 };
 
 // Blocks SIGTERM and SIGINT in the calling thread and every thread it starts
@@ -40,10 +50,12 @@ void BlockTerminationSignals();
 // Serves `service` until SIGTERM or SIGINT, then: health NOT_SERVING, stop
 // accepting calls, give in-flight calls `shutdown_grace` to finish, cancel the
 // rest, return. Prints "listening on HOST:PORT" on stdout once serving, for
-// scripts and tests that pass port 0. Serves TLS when --tls_cert and --tls_key
-// are given (ServerTlsFromFlags). INVALID_ARGUMENT, one line naming the cause,
-// when it cannot listen: a malformed address, a host that does not resolve, a
-// port in use, unreadable TLS files.
+// scripts and tests that pass port 0, then "metrics on HOST:PORT" when it
+// serves metrics (until the drain is over, so a scrape shows it). Serves TLS
+// when --tls_cert and --tls_key are given (ServerTlsFromFlags).
+// INVALID_ARGUMENT, one line naming the cause, when it cannot listen (on either
+// address): a malformed address, a host that does not resolve, a port in use,
+// unreadable TLS files.
 absl::Status RunServer(grpc::Service& service, const DbOptions& db,
                        const ServerOptions& options);
 

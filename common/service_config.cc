@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "common/flags.h"
+#include "common/metrics.h"
 
 ABSL_FLAG(std::string, db, "",
           "libpq connection URI or key=value string; empty means "
@@ -42,6 +43,9 @@ ABSL_FLAG(std::string, tls_cert, "",
           "PEM certificate chain: serve TLS instead of plaintext (needs "
           "--tls_key)");
 ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "host:port (IPv4 or a name) serving Prometheus metrics at /metrics; "
+          "port 0 picks a free port; empty: no metrics endpoint");
 
 namespace asyncgrpc {
 namespace {
@@ -266,6 +270,14 @@ absl::StatusOr<ServiceConfig> ServiceConfigFromFlags(
     return tls.status();
   }
   config.tls = *std::move(tls);
+  config.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  if (!config.metrics_listen.empty()) {
+    if (absl::StatusOr<HostPort> address =
+            ParseMetricsListen(config.metrics_listen);
+        !address.ok()) {
+      return address.status();
+    }
+  }
   return config;
 }
 

@@ -1,6 +1,6 @@
-// The flags both services share (database, pool, shutdown, health) and their
-// validation. Each service's main.cc defines only what differs: its --listen
-// default and its concurrency knobs.
+// The flags both services share (database, pool, shutdown, health, metrics)
+// and their validation. Each service's main.cc defines only what differs: its
+// --listen default and its concurrency knobs.
 //
 //   absl::StatusOr<ServiceConfig> config =
 //   ServiceConfigFromFlags("asyncgrpc-sync");
@@ -64,6 +64,9 @@ struct ServiceConfig {
   absl::Duration upstream_delay = absl::ZeroDuration();
   absl::Duration shutdown_grace = absl::Seconds(10);
   absl::Duration health_check_interval = absl::Seconds(1);
+  // --metrics_listen: where Prometheus metrics are served (HOST:PORT, checked
+  // for form only); empty: nowhere.
+  std::string metrics_listen;
 };
 
 // Reads the shared flags (falling back to $DATABASE_URL for --db);

@@ -25,6 +25,27 @@ absl::StatusOr<int> ConnectionPool::AcquireSlot(const CallContext& call) {
   const absl::Time give_up =
       ConnectionWaitDeadline(call.deadline, config_.acquire_timeout);
   absl::MutexLock lock(&mu_);
+  if (free_slots_.empty()) {
+    ++waiting_;
+    const absl::Status waited = WaitForFreeSlot(call, give_up);
+    --waiting_;
+    if (!waited.ok()) {
+      return waited;
+    }
+  }
+  // A slot freed just as the client gave up: don't spend it on a call that has
+  // ended.
+  if (call.is_cancelled()) {
+    return absl::CancelledError(
+        "call cancelled while waiting for a database connection");
+  }
+  const int index = free_slots_.back();
+  free_slots_.pop_back();
+  return index;
+}
+
+absl::Status ConnectionPool::WaitForFreeSlot(const CallContext& call,
+                                             absl::Time give_up) {
   while (free_slots_.empty()) {
     if (draining_) {
       return absl::UnavailableError("the server is shutting down");
@@ -42,15 +63,7 @@ absl::StatusOr<int> ConnectionPool::AcquireSlot(const CallContext& call) {
     slot_freed_.WaitWithDeadline(&mu_,
                                  std::min(give_up, now + kWaitPollInterval));
   }
-  // A slot freed just as the client gave up: don't spend it on a call that has
-  // ended.
-  if (call.is_cancelled()) {
-    return absl::CancelledError(
-        "call cancelled while waiting for a database connection");
-  }
-  const int index = free_slots_.back();
-  free_slots_.pop_back();
-  return index;
+  return absl::OkStatus();
 }
 
 void ConnectionPool::StopWaiters() {
@@ -67,6 +80,12 @@ void ConnectionPool::ReleaseSlot(int index) {
     free_slots_.push_back(index);
   }
   slot_freed_.Signal();
+}
+
+void ConnectionPool::CloseSlot(Slot& slot) {
+  slot.open.store(false, std::memory_order_relaxed);
+  slot.cancel.reset();
+  slot.conn.reset();
 }
 
 absl::Status ConnectionPool::Connect(Slot& slot, const CallContext& call) {
@@ -90,6 +109,7 @@ absl::Status ConnectionPool::Connect(Slot& slot, const CallContext& call) {
     reconnect_not_before_ = absl::InfinitePast();
   }
   slot.conn = *std::move(conn);
+  slot.open.store(true, std::memory_order_relaxed);
   slot.cancel.reset(PQgetCancel(slot.conn.get()));
   if (!config_.connect_per_request) {
     // Preparing takes a lock on the table, so it can wait as long as a query.
@@ -97,8 +117,7 @@ absl::Status ConnectionPool::Connect(Slot& slot, const CallContext& call) {
         watchdog_.Start(slot.cancel.get(), call.deadline, call.is_cancelled);
     if (absl::Status status = PrepareStatements(slot.conn.get());
         !status.ok()) {
-      slot.cancel.reset();
-      slot.conn.reset();
+      CloseSlot(slot);
       return watch.Fired() ? absl::DeadlineExceededError(
                                  "call ended while preparing statements")
                            : status;
@@ -171,8 +190,7 @@ absl::StatusOr<PgResultPtr> ConnectionPool::Execute(const BoundQuery& query,
     result = RunQuery(slot, query, call);
     if (config_.connect_per_request ||
         (!result.ok() && IsConnectionFailure(result.status()))) {
-      slot.cancel.reset();
-      slot.conn.reset();
+      CloseSlot(slot);
     }
     if (result.ok() || !IsConnectionFailure(result.status()) || fresh) {
       break;
@@ -180,6 +198,26 @@ absl::StatusOr<PgResultPtr> ConnectionPool::Execute(const BoundQuery& query,
   }
   ReleaseSlot(*index);
   return result;
+}
+
+DbPoolStats ConnectionPool::Stats() {
+  std::vector<bool> free(slots_.size(), false);
+  DbPoolStats stats;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const int index : free_slots_) {
+      free[index] = true;
+    }
+    stats.waiting = waiting_;
+  }
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    if (slots_[i].open.load(std::memory_order_relaxed)) {
+      ++(free[i] ? stats.idle : stats.in_use);
+    }
+  }
+  // One query at a time per connection.
+  stats.in_flight = stats.in_use;
+  return stats;
 }
 
 }  // namespace asyncgrpc::sync

@@ -7,8 +7,10 @@
 //   ConnectionPool pool(config.pool);
 //   absl::StatusOr<PgResultPtr> result = pool.Execute(query, {.deadline = ...,
 //   .is_cancelled = ...});
+//   DbPoolStats stats = pool.Stats();  // for /metrics, from any thread
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -17,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/metrics.h"
 #include "common/pg_connection.h"
 #include "common/queries.h"
 #include "common/service_config.h"
@@ -51,17 +54,30 @@ class ConnectionPool {
   absl::StatusOr<PgResultPtr> Execute(const BoundQuery& query,
                                       const CallContext& call);
 
+  // The pool right now, for the metrics gauges: open connections held by a
+  // call (in_use, also the queries in flight: one each) or free (idle), and
+  // the calls waiting for one. Thread-safe; takes the pool's lock briefly.
+  DbPoolStats Stats();
+
  private:
   struct CancelDeleter {
     void operator()(PGcancel* cancel) const { PQfreeCancel(cancel); }
   };
-  // Touched only by the thread that holds the slot.
+  // Touched only by the thread that holds the slot, but `open`, which Stats()
+  // reads.
   struct Slot {
     PgConnPtr conn;
     std::unique_ptr<PGcancel, CancelDeleter> cancel;
+    // conn != nullptr, for Stats().
+    std::atomic<bool> open{false};
   };
 
   absl::StatusOr<int> AcquireSlot(const CallContext& call);
+  // Waits until a slot is free, the call is cancelled, or `give_up`.
+  absl::Status WaitForFreeSlot(const CallContext& call, absl::Time give_up)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Drops the slot's connection (held slot only).
+  static void CloseSlot(Slot& slot);
   void ReleaseSlot(int index);
   absl::Status Connect(Slot& slot, const CallContext& call);
   absl::StatusOr<PgResultPtr> RunQuery(Slot& slot, const BoundQuery& query,
@@ -75,6 +91,8 @@ class ConnectionPool {
   absl::CondVar slot_freed_;
   std::vector<int> free_slots_ ABSL_GUARDED_BY(mu_);
   bool draining_ ABSL_GUARDED_BY(mu_) = false;
+  // Calls inside WaitForFreeSlot.
+  int waiting_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Time reconnect_not_before_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   absl::Status last_connect_error_ ABSL_GUARDED_BY(mu_);
 };

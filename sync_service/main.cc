@@ -48,7 +48,10 @@ int main(int argc, char** argv) {
                        builder.SetSyncServerOption(
                            grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
                            max_pollers);
-                     }});
+                     },
+                 .metrics_listen = config.metrics_listen,
+                 .metrics_service = "sync",
+                 .db_pool_stats = [&pool] { return pool.Stats(); }});
   if (!status.ok()) {
     ExitWithUsageError(status.message());
   }

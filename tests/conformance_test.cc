@@ -95,6 +95,28 @@ TEST_F(ConformanceTest, GetItemAnswersAreIdentical) {
   }
 }
 
+// async_service --serve_from_memory (scripts/ceilings' no-database endpoint)
+// must answer GetItem exactly as the database path does, or loadgen vs h2load
+// would measure a different call.
+TEST_F(ConformanceTest, ServeFromMemoryAnswersGetItemAsTheDatabaseDoes) {
+  auto memory = RunningService::Start(AsyncService(), SharedDatabaseUri(),
+                                      {"--serve_from_memory"});
+  ASSERT_TRUE(memory.ok()) << memory.status();
+  auto stub = (*memory)->NewStub();
+  for (int64_t id : {int64_t{1}, int64_t{25}, int64_t{400}, int64_t{800},
+                     int64_t{801}, int64_t{0}, int64_t{-7}}) {
+    const std::vector<Answer> from_database = GetItem(id);
+    GetItemRequest request;
+    request.set_id(id);
+    Item item;
+    auto context = ContextWithTimeout(absl::Seconds(10));
+    const grpc::Status status = stub->GetItem(context.get(), request, &item);
+    const Answer from_memory{status.error_code(), status.error_message(),
+                             item.SerializeAsString()};
+    EXPECT_EQ(from_memory, from_database[0]) << "GetItem " << id;
+  }
+}
+
 TEST_F(ConformanceTest, EveryPageAndTokenIsIdentical) {
   ExpectAllEqual(ListItems(0, ""), "default list");
   ExpectAllEqual(ListItems(5000, ""), "page_size 5000");

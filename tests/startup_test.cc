@@ -179,6 +179,27 @@ class StartupTest : public ::testing::TestWithParam<ServiceKind> {
         {"tls_key", {cert, "--tls_key=" + not_pem_}, "--tls_key"},
         {"tls_key", {cert, "--tls_key=" + tls_->cert_path}, "--tls_key"},
         {"tls_key", {cert, "--tls_key=/dev/zero"}, "--tls_key"},
+        {"metrics_listen",
+         {"--metrics_listen=not-an-address"},
+         "--metrics_listen"},
+        {"metrics_listen", {"--metrics_listen=:9090"}, "--metrics_listen"},
+        {"metrics_listen", {"--metrics_listen=127.0.0.1"}, "--metrics_listen"},
+        {"metrics_listen",
+         {"--metrics_listen=127.0.0.1:99999"},
+         "--metrics_listen"},
+        {"metrics_listen",
+         {"--metrics_listen=127.0.0.1:-1"},
+         "--metrics_listen"},
+        {"metrics_listen", {"--metrics_listen=[::1]:0"}, "--metrics_listen"},
+        {"metrics_listen",
+         {"--metrics_listen=no-such-host.invalid:0"},
+         "cannot resolve"},
+        {"metrics_listen",
+         {"--metrics_listen=256.1.1.1:0"},
+         "--metrics_listen"},
+        {"metrics_listen",
+         {"--metrics_listen=192.0.2.1:0"},
+         "--metrics_listen: cannot listen"},
     };
   }
 
@@ -203,6 +224,9 @@ class StartupTest : public ::testing::TestWithParam<ServiceKind> {
         {"pipeline_depth", {"--pipeline_depth=1025"}, "--pipeline_depth"},
         {"max_pending", {"--max_pending=x"}, "--max_pending"},
         {"max_pending", {"--max_pending=-1"}, "--max_pending"},
+        {"serve_from_memory",
+         {"--serve_from_memory=sometimes"},
+         "--serve_from_memory"},
     };
   }
 

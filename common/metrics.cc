@@ -1,0 +1,443 @@
+#include "common/metrics.h"
+
+#include <netdb.h>
+#include <netinet/in.h>
+#include <prometheus/exposer.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <fstream>
+#include <limits>
+#include <sstream>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+
+namespace asyncgrpc {
+namespace {
+
+struct KnownMethod {
+  absl::string_view full_name;
+  absl::string_view label;
+};
+
+// The last entry stands for every other name.
+constexpr std::array<KnownMethod, kMetricsMethodCount> kMethods = {{
+    {"/items.v1.ItemService/GetItem", "GetItem"},
+    {"/items.v1.ItemService/ListItems", "ListItems"},
+    {"/grpc.health.v1.Health/Check", "Check"},
+    {"/grpc.health.v1.Health/Watch", "Watch"},
+    {"/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+     "ServerReflectionInfo"},
+    {"", "other"},
+}};
+constexpr int kOtherMethod = kMetricsMethodCount - 1;
+// ItemService's methods: their OK count and histogram are shown from the
+// start, so rate() has a first sample.
+constexpr int kAlwaysShownMethods = 2;
+
+// Every civetweb worker (connection) thread serves one scrape at a time; a
+// client that stalls is dropped after this.
+constexpr char kRequestTimeoutMs[] = "10000";
+constexpr char kMetricsThreads[] = "2";
+
+constexpr uint64_t BoundNanos(double seconds) {
+  return static_cast<uint64_t>(seconds * 1e9 + 0.5);
+}
+
+constexpr std::array<uint64_t, kLatencyBucketBounds.size()> kBucketNanos = [] {
+  std::array<uint64_t, kLatencyBucketBounds.size()> nanos = {};
+  for (size_t i = 0; i < nanos.size(); ++i) {
+    nanos[i] = BoundNanos(kLatencyBucketBounds[i]);
+  }
+  return nanos;
+}();
+
+int LatencyBucketOfNanos(uint64_t nanos) {
+  int bucket = 0;
+  while (bucket < static_cast<int>(kBucketNanos.size()) &&
+         nanos > kBucketNanos[bucket]) {
+    ++bucket;
+  }
+  return bucket;
+}
+
+class MetricsInterceptor final : public grpc::experimental::Interceptor {
+ public:
+  MetricsInterceptor(std::shared_ptr<ServiceMetrics> metrics, int method)
+      : metrics_(std::move(metrics)),
+        method_(method),
+        start_(std::chrono::steady_clock::now()) {}
+
+  // A call torn down without a status sent (cancelled under us).
+  ~MetricsInterceptor() override {
+    hooks_run_.load(std::memory_order_acquire);
+    if (!recorded_.load(std::memory_order_relaxed)) {
+      Record(grpc::StatusCode::CANCELLED);
+    }
+  }
+
+  void Intercept(
+      grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(
+            grpc::experimental::InterceptionHookPoints::PRE_SEND_STATUS)) {
+      Record(methods->GetSendStatus().error_code());
+    }
+    // Before Proceed(), after which the call may be destroyed on another
+    // thread.
+    hooks_run_.fetch_add(1, std::memory_order_acq_rel);
+    methods->Proceed();
+  }
+
+ private:
+  void Record(grpc::StatusCode code) {
+    recorded_.store(true, std::memory_order_relaxed);
+    metrics_->RecordRpc(
+        method_, code,
+        absl::FromChrono(std::chrono::steady_clock::now() - start_));
+  }
+
+  const std::shared_ptr<ServiceMetrics> metrics_;
+  const int method_;
+  const std::chrono::steady_clock::time_point start_;
+  // gRPC runs a call's hooks and then destroys it on whichever of its threads,
+  // ordering them inside libgrpc, where ThreadSanitizer cannot see. Each hook
+  // releases this and the destructor acquires it, so the order is visible to
+  // TSan too (for the real machine it costs one uncontended increment).
+  std::atomic<int> hooks_run_{0};
+  // Set by a hook, read by the destructor.
+  std::atomic<bool> recorded_{false};
+};
+
+class MetricsInterceptorFactory final
+    : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  explicit MetricsInterceptorFactory(std::shared_ptr<ServiceMetrics> metrics)
+      : metrics_(std::move(metrics)) {}
+
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo* info) override {
+    return new MetricsInterceptor(metrics_, MetricsMethodIndex(info->method()));
+  }
+
+ private:
+  const std::shared_ptr<ServiceMetrics> metrics_;
+};
+
+prometheus::ClientMetric::Label Label(std::string name, std::string value) {
+  return {.name = std::move(name), .value = std::move(value)};
+}
+
+prometheus::MetricFamily Family(std::string name, std::string help,
+                                prometheus::MetricType type) {
+  prometheus::MetricFamily family;
+  family.name = std::move(name);
+  family.help = std::move(help);
+  family.type = type;
+  return family;
+}
+
+// One gauge sample.
+prometheus::ClientMetric Gauge(
+    std::vector<prometheus::ClientMetric::Label> labels, double value) {
+  prometheus::ClientMetric metric;
+  metric.label = std::move(labels);
+  metric.gauge.value = value;
+  return metric;
+}
+
+std::optional<int> ThreadCount() {
+  std::ifstream in("/proc/self/status");
+  std::stringstream text;
+  text << in.rdbuf();
+  return ThreadCountFromProcStatus(text.str());
+}
+
+// The IPv4 address `host` resolves to first, numeric, that can be bound with
+// `port`; INVALID_ARGUMENT naming the flag otherwise.
+absl::StatusOr<std::string> BindableAddress(absl::string_view listen,
+                                            const HostPort& address) {
+  addrinfo hints = {};
+  hints.ai_family = AF_INET;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* addresses = nullptr;
+  const std::string port = absl::StrCat(address.port);
+  if (const int error =
+          getaddrinfo(address.host.c_str(), port.c_str(), &hints, &addresses);
+      error != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--metrics_listen: cannot listen on ", listen, ": cannot resolve \"",
+        address.host, "\" to an IPv4 address: ", gai_strerror(error)));
+  }
+  std::string failure = "no address";
+  std::string numeric;
+  for (addrinfo* candidate = addresses; candidate != nullptr && numeric.empty();
+       candidate = candidate->ai_next) {
+    const int fd =
+        socket(candidate->ai_family, candidate->ai_socktype | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      failure = strerror(errno);
+      continue;
+    }
+    // As civetweb does: a port left in TIME_WAIT is fine.
+    const int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(fd, candidate->ai_addr, candidate->ai_addrlen) == 0) {
+      char text[NI_MAXHOST] = {};
+      if (getnameinfo(candidate->ai_addr, candidate->ai_addrlen, text,
+                      sizeof(text), nullptr, 0, NI_NUMERICHOST) == 0) {
+        numeric = text;
+      } else {
+        failure = "cannot print the address";
+      }
+    } else {
+      failure = strerror(errno);
+    }
+    close(fd);
+  }
+  freeaddrinfo(addresses);
+  if (numeric.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--metrics_listen: cannot listen on ", listen, ": ", failure));
+  }
+  return numeric;
+}
+
+}  // namespace
+
+int MetricsMethodIndex(absl::string_view full_method) {
+  for (int i = 0; i < kOtherMethod; ++i) {
+    if (kMethods[i].full_name == full_method) {
+      return i;
+    }
+  }
+  return kOtherMethod;
+}
+
+absl::string_view MetricsMethodLabel(int index) {
+  return kMethods[index >= 0 && index < kMetricsMethodCount ? index
+                                                            : kOtherMethod]
+      .label;
+}
+
+int LatencyBucket(absl::Duration elapsed) {
+  if (elapsed <= absl::ZeroDuration()) {
+    return 0;
+  }
+  const int64_t nanos = absl::ToInt64Nanoseconds(elapsed);
+  return LatencyBucketOfNanos(static_cast<uint64_t>(nanos));
+}
+
+std::optional<int> ThreadCountFromProcStatus(absl::string_view status) {
+  for (absl::string_view line : absl::StrSplit(status, '\n')) {
+    if (absl::ConsumePrefix(&line, "Threads:")) {
+      int threads = 0;
+      if (absl::SimpleAtoi(absl::StripAsciiWhitespace(line), &threads) &&
+          threads > 0) {
+        return threads;
+      }
+      return std::nullopt;
+    }
+  }
+  return std::nullopt;
+}
+
+absl::StatusOr<HostPort> ParseMetricsListen(absl::string_view listen) {
+  auto malformed = [&listen] {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--metrics_listen must be HOST:PORT (e.g. 127.0.0.1:9090, "
+                     "0.0.0.0:9090), got \"",
+                     listen, "\""));
+  };
+  if (absl::StartsWith(listen, "[") ||
+      std::count(listen.begin(), listen.end(), ':') > 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--metrics_listen must be an IPv4 address or host name and a port "
+        "(the metrics server has no IPv6), got \"",
+        listen, "\""));
+  }
+  const size_t colon = listen.rfind(':');
+  HostPort address;
+  if (colon == absl::string_view::npos || colon == 0 ||
+      colon + 1 == listen.size() ||
+      !std::all_of(listen.begin() + colon + 1, listen.end(),
+                   absl::ascii_isdigit) ||
+      !absl::SimpleAtoi(listen.substr(colon + 1), &address.port) ||
+      address.port > 65535) {
+    return malformed();
+  }
+  address.host = std::string(listen.substr(0, colon));
+  return address;
+}
+
+ServiceMetrics::ServiceMetrics(std::string service,
+                               std::function<DbPoolStats()> db_pool_stats)
+    : service_(std::move(service)), db_pool_stats_(std::move(db_pool_stats)) {}
+
+void ServiceMetrics::RecordRpc(int method, grpc::StatusCode code,
+                               absl::Duration elapsed) {
+  if (method < 0 || method >= kMetricsMethodCount) {
+    method = kOtherMethod;
+  }
+  int code_index = static_cast<int>(code);
+  if (code_index < 0 || code_index >= kCodeCount) {
+    code_index = static_cast<int>(grpc::StatusCode::UNKNOWN);
+  }
+  const uint64_t nanos =
+      elapsed > absl::ZeroDuration()
+          ? static_cast<uint64_t>(absl::ToInt64Nanoseconds(elapsed))
+          : 0;
+  MethodStats& stats = methods_[method];
+  stats.calls[code_index].fetch_add(1, std::memory_order_relaxed);
+  stats.buckets[LatencyBucketOfNanos(nanos)].fetch_add(
+      1, std::memory_order_relaxed);
+  stats.duration_nanos.fetch_add(nanos, std::memory_order_relaxed);
+}
+
+std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
+NewMetricsInterceptorFactory(std::shared_ptr<ServiceMetrics> metrics) {
+  return std::make_unique<MetricsInterceptorFactory>(std::move(metrics));
+}
+
+std::vector<prometheus::MetricFamily> ServiceMetrics::Collect() const {
+  using prometheus::MetricType;
+  std::vector<prometheus::MetricFamily> families;
+
+  prometheus::MetricFamily rpcs = Family(
+      "asyncgrpc_rpcs_total", "Calls finished, by method and gRPC status code.",
+      MetricType::Counter);
+  prometheus::MetricFamily durations =
+      Family("asyncgrpc_rpc_duration_seconds",
+             "Server-side time from a call's start to its status being sent.",
+             MetricType::Histogram);
+  for (int method = 0; method < kMetricsMethodCount; ++method) {
+    const MethodStats& stats = methods_[method];
+    const std::string method_label(MetricsMethodLabel(method));
+    for (int code = 0; code < kCodeCount; ++code) {
+      const uint64_t calls = stats.calls[code].load(std::memory_order_relaxed);
+      if (calls == 0 && !(method < kAlwaysShownMethods && code == 0)) {
+        continue;
+      }
+      prometheus::ClientMetric metric;
+      metric.label = {Label("service", service_), Label("method", method_label),
+                      Label("code", absl::StatusCodeToString(
+                                        static_cast<absl::StatusCode>(code)))};
+      metric.counter.value = static_cast<double>(calls);
+      rpcs.metric.push_back(std::move(metric));
+    }
+    // The count is the sum of the buckets read, so it always equals +Inf.
+    prometheus::ClientMetric metric;
+    metric.label = {Label("service", service_), Label("method", method_label)};
+    uint64_t cumulative = 0;
+    for (int bucket = 0; bucket < kBucketCount; ++bucket) {
+      cumulative += stats.buckets[bucket].load(std::memory_order_relaxed);
+      metric.histogram.bucket.push_back(
+          {.cumulative_count = cumulative,
+           .upper_bound = bucket < static_cast<int>(kLatencyBucketBounds.size())
+                              ? kLatencyBucketBounds[bucket]
+                              : std::numeric_limits<double>::infinity()});
+    }
+    if (cumulative == 0 && method >= kAlwaysShownMethods) {
+      continue;
+    }
+    metric.histogram.sample_count = cumulative;
+    metric.histogram.sample_sum = static_cast<double>(stats.duration_nanos.load(
+                                      std::memory_order_relaxed)) /
+                                  1e9;
+    durations.metric.push_back(std::move(metric));
+  }
+  families.push_back(std::move(rpcs));
+  families.push_back(std::move(durations));
+
+  if (db_pool_stats_) {
+    const DbPoolStats pool = db_pool_stats_();
+    prometheus::MetricFamily connections = Family(
+        "asyncgrpc_db_connections",
+        "Open database connections of the pool: serving a call (in_use) or "
+        "not (idle).",
+        MetricType::Gauge);
+    connections.metric.push_back(Gauge(
+        {Label("service", service_), Label("state", "in_use")}, pool.in_use));
+    connections.metric.push_back(
+        Gauge({Label("service", service_), Label("state", "idle")}, pool.idle));
+    families.push_back(std::move(connections));
+    prometheus::MetricFamily waiting =
+        Family("asyncgrpc_db_waiting",
+               "Calls waiting for a database connection (sync) or queued and "
+               "not yet sent to the database (async).",
+               MetricType::Gauge);
+    waiting.metric.push_back(Gauge({Label("service", service_)}, pool.waiting));
+    families.push_back(std::move(waiting));
+    prometheus::MetricFamily in_flight = Family(
+        "asyncgrpc_db_in_flight",
+        "Queries sent to PostgreSQL and not yet answered.", MetricType::Gauge);
+    in_flight.metric.push_back(
+        Gauge({Label("service", service_)}, pool.in_flight));
+    families.push_back(std::move(in_flight));
+  }
+
+  if (const std::optional<int> threads = ThreadCount(); threads.has_value()) {
+    prometheus::MetricFamily family = Family(
+        "asyncgrpc_threads", "Threads of the process.", MetricType::Gauge);
+    family.metric.push_back(Gauge({Label("service", service_)}, *threads));
+    families.push_back(std::move(family));
+  }
+  return families;
+}
+
+MetricsServer::MetricsServer(std::unique_ptr<prometheus::Exposer> exposer,
+                             std::shared_ptr<prometheus::Collectable> metrics,
+                             std::string address)
+    : exposer_(std::move(exposer)),
+      metrics_(std::move(metrics)),
+      address_(std::move(address)) {}
+
+MetricsServer::~MetricsServer() = default;
+
+absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(
+    absl::string_view listen,
+    std::shared_ptr<prometheus::Collectable> metrics) {
+  absl::StatusOr<HostPort> address = ParseMetricsListen(listen);
+  if (!address.ok()) {
+    return address.status();
+  }
+  // civetweb neither resolves names nor says why it cannot bind: resolve and
+  // try the port here, so the error names the cause.
+  absl::StatusOr<std::string> numeric = BindableAddress(listen, *address);
+  if (!numeric.ok()) {
+    return numeric.status();
+  }
+  std::unique_ptr<prometheus::Exposer> exposer;
+  try {
+    exposer = std::make_unique<prometheus::Exposer>(std::vector<std::string>{
+        "listening_ports", absl::StrCat(*numeric, ":", address->port),
+        "num_threads", kMetricsThreads, "request_timeout_ms",
+        kRequestTimeoutMs});
+  } catch (const std::exception& error) {
+    // The port was taken between our check and civetweb's bind.
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--metrics_listen: cannot listen on ", listen, ": ", error.what()));
+  }
+  const std::vector<int> ports = exposer->GetListeningPorts();
+  if (ports.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--metrics_listen: cannot listen on ", listen, ": no port bound"));
+  }
+  exposer->RegisterCollectable(metrics);
+  return std::unique_ptr<MetricsServer>(
+      new MetricsServer(std::move(exposer), std::move(metrics),
+                        absl::StrCat(address->host, ":", ports.front())));
+}
+
+}  // namespace asyncgrpc
