@@ -52,9 +52,11 @@ TEST(ParseRequestTest, StringFieldThatIsNotUtf8IsInvalidArgument) {
 
 TEST(ParseRequestTest, MalformedProtobufIsInvalidArgument) {
   for (const std::string& body :
-       {std::string("\x08", 1),              // varint field without a value
-        std::string("\x12\x05" "ab", 4),     // length beyond the body
-        std::string("\x0f", 1),              // wire type 7 does not exist
+       {std::string("\x08", 1),  // varint field without a value
+        std::string("\x12\x05"
+                    "ab",
+                    4),          // length beyond the body
+        std::string("\x0f", 1),  // wire type 7 does not exist
         std::string("\x08\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 12)}) {
     items::v1::GetItemRequest parsed;
     EXPECT_EQ(ParseRequest(BodyOf(body), parsed).code(),
@@ -77,9 +79,8 @@ TEST(MethodNamesTest, MatchTheProto) {
       items::v1::GetItemRequest::descriptor()->file()->FindServiceByName(
           "ItemService");
   ASSERT_NE(service, nullptr);
-  EXPECT_EQ(kGetItemMethod,
-            "/" + service->full_name() + "/" +
-                service->FindMethodByName("GetItem")->name());
+  EXPECT_EQ(kGetItemMethod, "/" + service->full_name() + "/" +
+                                service->FindMethodByName("GetItem")->name());
   EXPECT_EQ(kListItemsMethod,
             "/" + service->full_name() + "/" +
                 service->FindMethodByName("ListItems")->name());

@@ -1,7 +1,10 @@
 #include "loadgen/config.h"
 
+#include <algorithm>
 #include <cmath>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -148,5 +151,129 @@ absl::StatusOr<Scenario> ParseScenario(absl::string_view spec) {
   }
   return scenario;
 }
+
+absl::StatusOr<absl::Time> ParseStartAt(absl::string_view spec) {
+  auto bad = [&](absl::string_view why) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--start_at must be an RFC 3339 time (e.g. 2026-11-25T14:00:00Z) or "
+        "unix seconds, got \"",
+        spec, "\"", why.empty() ? "" : ": ", why));
+  };
+  if (spec.empty()) {
+    return bad("empty");
+  }
+  if (std::all_of(spec.begin(), spec.end(), [](char c) {
+        return absl::ascii_isdigit(static_cast<unsigned char>(c)) || c == '.';
+      })) {
+    double seconds = 0;
+    // Up to the year 9999: beyond it is a typo (or milliseconds).
+    if (!absl::SimpleAtod(spec, &seconds) || !std::isfinite(seconds) ||
+        seconds > 253402300799.0) {
+      return bad("not a number of seconds up to the year 9999");
+    }
+    return absl::UnixEpoch() + absl::Seconds(seconds);
+  }
+  absl::Time time;
+  std::string error;
+  if (!absl::ParseTime(absl::RFC3339_full, std::string(spec), &time, &error)) {
+    return bad(error);
+  }
+  if (time == absl::InfiniteFuture() || time == absl::InfinitePast() ||
+      time < absl::UnixEpoch() || time > absl::FromUnixSeconds(253402300799)) {
+    return bad("out of range");
+  }
+  return time;
+}
+
+std::string FormatRfc3339Utc(absl::Time time) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E*SZ", time, absl::UTCTimeZone());
+}
+
+absl::Status CheckStartAt(absl::Time start_at, absl::Time now) {
+  if (now - start_at <= kMostStartLateness) {
+    return absl::OkStatus();
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      "--start_at ", FormatRfc3339Utc(start_at), " is ",
+      absl::FormatDuration(
+          absl::Trunc(now - start_at, absl::Milliseconds(100))),
+      " in the past (more than ", absl::FormatDuration(kMostStartLateness),
+      "): this shard would run misaligned with the others and corrupt the "
+      "merge"));
+}
+
+absl::StatusOr<MetricsUrl> ParseMetricsUrl(absl::string_view spec) {
+  auto bad = [&](absl::string_view why) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--metrics_url must be NAME=http://HOST:PORT/PATH (e.g. "
+                     "sync=http://127.0.0.1:9464/metrics), got \"",
+                     spec, "\": ", why));
+  };
+  MetricsUrl out;
+  const size_t eq = spec.find('=');
+  if (eq == absl::string_view::npos || eq == 0) {
+    return bad("no NAME= before the URL");
+  }
+  out.target = std::string(spec.substr(0, eq));
+  absl::string_view url = spec.substr(eq + 1);
+  out.url = std::string(url);
+  if (!absl::ConsumePrefix(&url, "http://")) {
+    return bad(absl::StartsWith(url, "https://")
+                   ? "https is not supported (plain HTTP only)"
+                   : "the URL must start with http://");
+  }
+  if (std::any_of(url.begin(), url.end(),
+                  [](char c) { return c <= ' ' || c == 0x7f || c == '#'; })) {
+    return bad("spaces, control characters and fragments are not allowed");
+  }
+  const size_t slash = url.find('/');
+  absl::string_view authority = url.substr(0, slash);
+  if (slash != absl::string_view::npos) {
+    out.path = std::string(url.substr(slash));
+  }
+  if (absl::StrContains(authority, '@')) {
+    return bad("user info is not supported");
+  }
+  absl::string_view host = authority;
+  absl::string_view port;
+  if (absl::StartsWith(authority, "[")) {
+    const size_t close = authority.find(']');
+    if (close == absl::string_view::npos) {
+      return bad("unclosed [ in an IPv6 address");
+    }
+    host = authority.substr(1, close - 1);
+    absl::string_view rest = authority.substr(close + 1);
+    if (!rest.empty() && !absl::ConsumePrefix(&rest, ":")) {
+      return bad("junk after the IPv6 address");
+    }
+    port = rest;
+  } else if (const size_t colon = authority.rfind(':');
+             colon != absl::string_view::npos) {
+    host = authority.substr(0, colon);
+    port = authority.substr(colon + 1);
+  }
+  if (host.empty() ||
+      absl::StrContains(host, ':') != absl::StartsWith(authority, "[")) {
+    return bad("no host");
+  }
+  out.host = std::string(host);
+  if (!port.empty() || absl::EndsWith(authority, ":")) {
+    if (!absl::SimpleAtoi(port, &out.port) || out.port <= 0 ||
+        out.port > 65535) {
+      return bad("the port must be a number from 1 to 65535");
+    }
+  }
+  return out;
+}
+
+int ShardUsers(int users, int index, int count) {
+  return users / count + (index < users % count ? 1 : 0);
+}
+
+int64_t ShardUserId(int local, int index, int count) {
+  return static_cast<int64_t>(local) * count + index;
+}
+
+double ShardRate(double rate, int count) { return rate / count; }
 
 }  // namespace asyncgrpc::loadgen

@@ -1,6 +1,7 @@
 // libFuzzer target for loadgen's command-line notations: the bytes, as a
-// string, go through ParseRamp (whole and not), ParseTarget and ParseScenario;
-// whatever parses must satisfy what config.h promises.
+// string, go through ParseRamp (whole and not), ParseTarget, ParseScenario,
+// ParseStartAt and ParseMetricsUrl; whatever parses must satisfy what config.h
+// promises.
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -11,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "loadgen/config.h"
 
 namespace asyncgrpc::loadgen {
@@ -88,6 +90,35 @@ void FuzzScenario(absl::string_view spec) {
         std::isfinite(scenario->weights.back()));
 }
 
+void FuzzStartAt(absl::string_view spec) {
+  absl::StatusOr<absl::Time> time = ParseStartAt(spec);
+  if (!time.ok()) {
+    Check(time.status().code() == absl::StatusCode::kInvalidArgument);
+    return;
+  }
+  Check(*time >= absl::UnixEpoch() &&
+        *time <= absl::FromUnixSeconds(253402300800));
+  // What results.json records parses back to the same time (to the
+  // nanosecond: absl::Time is finer).
+  absl::StatusOr<absl::Time> again = ParseStartAt(FormatRfc3339Utc(*time));
+  Check(again.ok() && absl::AbsDuration(*again - *time) < absl::Nanoseconds(1));
+}
+
+void FuzzMetricsUrl(absl::string_view spec) {
+  absl::StatusOr<MetricsUrl> url = ParseMetricsUrl(spec);
+  if (!url.ok()) {
+    Check(url.status().code() == absl::StatusCode::kInvalidArgument);
+    return;
+  }
+  Check(!url->target.empty() && !url->host.empty());
+  Check(url->port > 0 && url->port <= 65535);
+  Check(!url->path.empty() && url->path[0] == '/');
+  Check(spec == url->target + "=" + url->url);
+  for (char c : url->host + url->path) {
+    Check(c > ' ' && c != 0x7f && c != '#');
+  }
+}
+
 }  // namespace
 }  // namespace asyncgrpc::loadgen
 
@@ -97,5 +128,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   asyncgrpc::loadgen::FuzzRamp(spec, /*whole=*/false);
   asyncgrpc::loadgen::FuzzTarget(spec);
   asyncgrpc::loadgen::FuzzScenario(spec);
+  asyncgrpc::loadgen::FuzzStartAt(spec);
+  asyncgrpc::loadgen::FuzzMetricsUrl(spec);
   return 0;
 }

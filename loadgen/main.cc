@@ -1,8 +1,9 @@
 // loadgen: ramps load against gRPC ItemService targets and compares them side
 // by side.
-//   loadgen --target sync=127.0.0.1:50051 --target async=127.0.0.1:50052
-//   --users 10:200:10 --out DIR loadgen report DIR        re-renders
-//   DIR/report.html from DIR/results.json
+//   loadgen --target sync=127.0.0.1:50051 --target async=127.0.0.1:50052 \
+//       --users 10:200:10 --out DIR
+//   loadgen report DIR             re-renders DIR/report.html from results.json
+//   loadgen merge --out DIR IN...  merges the shards of a distributed run
 #include <grpc/support/log.h>
 #include <unistd.h>
 
@@ -27,6 +28,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/flags.h"
 #include "loadgen/config.h"
+#include "loadgen/merge.h"
 #include "loadgen/outputs.h"
 #include "loadgen/report_html.h"
 #include "loadgen/runner.h"
@@ -72,12 +74,35 @@ ABSL_FLAG(std::string, tls_ca, "",
 ABSL_FLAG(std::string, tls_server_name, "",
           "with --tls_ca: the name the targets' certificate must carry, when "
           "it is not the target's host");
+ABSL_FLAG(int, shard_index, 0,
+          "distributed load: this process is shard I (0 <= I < "
+          "--shard_count) of the run");
+ABSL_FLAG(int, shard_count, 1,
+          "distributed load: the run is split over N loadgen processes, each "
+          "running 1/N of every step's users or rate with its own share of "
+          "the seed's request stream; `loadgen merge` merges their results");
+ABSL_FLAG(std::string, start_at, "",
+          "wait until this time (RFC 3339 UTC, e.g. 2026-11-25T14:00:00Z, or "
+          "unix seconds) before the first step, and run every step and target "
+          "on a fixed plan from it, so all shards stay aligned; more than 1s "
+          "in the past is an error");
+ABSL_FLAG(bool, print_results, false,
+          "at the end, also print results.json on one line to stdout between "
+          "the lines '=== loadgen results.json begin ===' and '=== loadgen "
+          "results.json end ===' (collect `kubectl logs` of the pods into a "
+          "file and give it to `loadgen merge`)");
+ABSL_FLAG(std::vector<std::string>, metrics_url, {},
+          "NAME=http://HOST:PORT/PATH: scrape target NAME's Prometheus "
+          "endpoint when each step's measured window starts and ends, and "
+          "record the server's own figures per step (repeatable; a failed "
+          "scrape is recorded, never fatal)");
 
 namespace asyncgrpc::loadgen {
 namespace {
 
 // Beyond these a ramp is a typo, not a load this machine could generate.
 constexpr double kMostUsers = 100'000;
+constexpr int kMostShards = 10'000;
 constexpr double kHighestRate = 1'000'000;
 // Every duration flag is at most this.
 constexpr absl::Duration kLongestDuration = absl::Hours(24);
@@ -300,9 +325,95 @@ RunConfig ConfigFromFlagsOrExit(int argc, char** argv) {
   if (!config.tls_server_name.empty() && config.tls_root_certs_pem.empty()) {
     ExitWithUsageError("--tls_server_name needs --tls_ca");
   }
+  config.shard_count = absl::GetFlag(FLAGS_shard_count);
+  config.shard_index = absl::GetFlag(FLAGS_shard_index);
+  if (config.shard_count < 1 || config.shard_count > kMostShards) {
+    ExitWithUsageError(absl::StrCat("--shard_count must be between 1 and ",
+                                    kMostShards, ", got ", config.shard_count));
+  }
+  if (config.shard_index < 0 || config.shard_index >= config.shard_count) {
+    ExitWithUsageError(
+        absl::StrCat("--shard_index must be between 0 and --shard_count - 1 (",
+                     config.shard_count - 1, "), got ", config.shard_index));
+  }
+  if (const std::string start_at = absl::GetFlag(FLAGS_start_at);
+      !start_at.empty()) {
+    absl::StatusOr<absl::Time> time = ParseStartAt(start_at);
+    if (!time.ok()) {
+      ExitWithUsageError(time.status().message());
+    }
+    if (absl::Status late = CheckStartAt(*time, absl::Now()); !late.ok()) {
+      ExitWithUsageError(late.message());
+    }
+    config.start_at = *time;
+  }
+  for (const std::string& spec : absl::GetFlag(FLAGS_metrics_url)) {
+    absl::StatusOr<MetricsUrl> url = ParseMetricsUrl(spec);
+    if (!url.ok()) {
+      ExitWithUsageError(url.status().message());
+    }
+    if (!names.contains(url->target)) {
+      ExitWithUsageError(absl::StrCat("--metrics_url: no --target is named \"",
+                                      url->target, "\" (in \"", spec, "\")"));
+    }
+    config.metrics_urls.push_back(*url);
+  }
   std::vector<std::string> words(argv, argv + argc);
   config.command = absl::StrJoin(words, " ");
   return config;
+}
+
+// Prints the results framed for `loadgen merge` (--print_results); false if
+// they cannot be printed.
+bool PrintFramedResults(const ::loadgen::v1::Results& results) {
+  absl::StatusOr<std::string> framed = FrameResults(results);
+  if (!framed.ok()) {
+    std::cerr << ProgramName() << ": " << framed.status().message()
+              << std::endl;
+    return false;
+  }
+  std::cout << *framed << std::flush;
+  return true;
+}
+
+// `loadgen merge --out DIR INPUT...`
+int Merge(const std::vector<std::string>& inputs, int argc, char** argv) {
+  if (inputs.empty()) {
+    ExitWithUsageError(
+        "merge needs at least one INPUT (a results.json, a directory holding "
+        "one, or a log with --print_results blocks)");
+  }
+  const std::string out = absl::GetFlag(FLAGS_out);
+  if (out.empty()) {
+    ExitWithUsageError("merge needs --out DIR");
+  }
+  CheckOutputDirOrExit(out);
+  std::vector<MergeInput> shards;
+  for (const std::string& path : inputs) {
+    absl::StatusOr<std::vector<MergeInput>> read = ReadMergeInput(path);
+    if (!read.ok()) {
+      ExitWithUsageError(read.status().message());
+    }
+    for (MergeInput& input : *read) {
+      shards.push_back(std::move(input));
+    }
+  }
+  std::vector<std::string> words(argv, argv + argc);
+  absl::StatusOr<::loadgen::v1::Results> merged =
+      MergeShards(std::move(shards), absl::StrJoin(words, " "));
+  if (!merged.ok()) {
+    ExitWithUsageError(merged.status().message());
+  }
+  if (absl::Status status = WriteOutputs(*merged, out); !status.ok()) {
+    std::cerr << ProgramName() << ": " << status.message() << std::endl;
+    return 1;
+  }
+  std::cout << SummaryTable(*merged) << "\nreport: " << out << "/report.html"
+            << std::endl;
+  if (absl::GetFlag(FLAGS_print_results) && !PrintFramedResults(*merged)) {
+    return 1;
+  }
+  return 0;
 }
 
 }  // namespace
@@ -317,7 +428,10 @@ int main(int argc, char** argv) {
       "  loadgen --target sync=127.0.0.1:50051 --target "
       "async=127.0.0.1:50052 --users 10:200:10\n"
       "  loadgen report DIR   (re-render DIR/report.html from "
-      "DIR/results.json)");
+      "DIR/results.json)\n"
+      "  loadgen merge --out DIR INPUT...   (merge the shards of a "
+      "distributed run: results.json files, directories holding one, or "
+      "logs with --print_results blocks)");
   if (!args.empty()) {
     if (args[0] == "report" && args.size() == 2) {
       if (absl::Status status = RerenderReport(args[1]); !status.ok()) {
@@ -327,9 +441,12 @@ int main(int argc, char** argv) {
       std::cout << args[1] << "/report.html" << std::endl;
       return 0;
     }
-    ExitWithUsageError(absl::StrCat("unknown command \"",
-                                    absl::StrJoin(args, " "),
-                                    "\" (try: report DIR, or --help)"));
+    if (args[0] == "merge") {
+      return Merge({args.begin() + 1, args.end()}, argc, argv);
+    }
+    ExitWithUsageError(absl::StrCat(
+        "unknown command \"", absl::StrJoin(args, " "),
+        "\" (try: report DIR, merge --out DIR INPUT..., or --help)"));
   }
   const RunConfig config = ConfigFromFlagsOrExit(argc, argv);
   gpr_set_log_function(&KeepGrpcLog);
@@ -348,5 +465,8 @@ int main(int argc, char** argv) {
   }
   std::cout << SummaryTable(*results) << "\nreport: " << config.out_dir
             << "/report.html" << std::endl;
+  if (absl::GetFlag(FLAGS_print_results) && !PrintFramedResults(*results)) {
+    return 1;
+  }
   return 0;
 }

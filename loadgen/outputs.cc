@@ -4,11 +4,13 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "loadgen/report_html.h"
 
 namespace asyncgrpc::loadgen {
@@ -75,11 +77,59 @@ std::string TimelineCsv(const pb::Results& results) {
   return csv;
 }
 
+// A gauge's value, or empty when the server did not report it.
+std::string GaugeCell(const pb::ServerMetrics& m, const std::string& key) {
+  const auto it = m.gauges().find(key);
+  return it == m.gauges().end() ? "" : absl::StrCat(it->second);
+}
+
+// One row per step and --metrics_url; empty when no step has server metrics.
+std::string ServerMetricsCsv(const pb::Results& results) {
+  std::string csv;
+  for (const pb::TargetResult& target : results.targets()) {
+    for (const pb::Step& s : target.steps()) {
+      for (const pb::ServerMetrics& m : s.server_metrics()) {
+        std::vector<std::string> codes;
+        const std::map<std::string, double> sorted(m.rpcs_by_code().begin(),
+                                                   m.rpcs_by_code().end());
+        for (const auto& [code, count] : sorted) {
+          codes.push_back(absl::StrCat(code, "=", count));
+        }
+        const pb::ServerLatency& l = m.latency();
+        absl::StrAppendFormat(
+            &csv,
+            "%s,%d,%g,%s,\"%s\",%.3f,%.1f,%.3f,%.3f,%.3f,%.3f,%s,%s,%s,%s,%s,%"
+            "s,%s\n",
+            target.name(), s.index(), Load(results, s), m.url(),
+            absl::StrReplaceAll(m.error(), {{"\"", "'"}}), m.window_s(),
+            m.rps(), l.p50_ms(), l.p95_ms(), l.p99_ms(), l.mean_ms(),
+            absl::StrJoin(codes, ";"),
+            GaugeCell(m, "asyncgrpc_db_connections{state=\"in_use\"}"),
+            GaugeCell(m, "asyncgrpc_db_connections{state=\"idle\"}"),
+            GaugeCell(m, "asyncgrpc_db_waiting"),
+            GaugeCell(m, "asyncgrpc_db_in_flight"),
+            GaugeCell(m, "asyncgrpc_threads"),
+            m.has_process_cpu_cores() ? absl::StrCat(m.process_cpu_cores())
+                                      : "");
+      }
+    }
+  }
+  if (csv.empty()) {
+    return csv;
+  }
+  return absl::StrCat(
+      "target,step,load,url,error,window_s,server_rps,server_p50_ms,server_"
+      "p95_ms,server_p99_ms,server_mean_ms,server_codes,db_in_use,db_idle,db_"
+      "waiting,db_in_flight,threads,process_cpu_cores\n",
+      csv);
+}
+
 }  // namespace
 
-absl::StatusOr<std::string> ResultsToJson(const pb::Results& results) {
+absl::StatusOr<std::string> ResultsToJson(const pb::Results& results,
+                                          bool one_line) {
   google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = true;
+  options.add_whitespace = !one_line;
   options.preserve_proto_field_names = true;
   options.always_print_primitive_fields = true;
   std::string json;
@@ -118,6 +168,12 @@ absl::Status WriteOutputs(const pb::Results& results, const std::string& dir) {
   if (absl::Status status = WriteFile(dir + "/steps.csv", StepsCsv(results));
       !status.ok()) {
     return status;
+  }
+  if (const std::string csv = ServerMetricsCsv(results); !csv.empty()) {
+    if (absl::Status status = WriteFile(dir + "/server_metrics.csv", csv);
+        !status.ok()) {
+      return status;
+    }
   }
   return WriteFile(dir + "/timeline.csv", TimelineCsv(results));
 }

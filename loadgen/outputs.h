@@ -1,6 +1,6 @@
 // Writes a run's results: results.json (protobuf's JSON printer), steps.csv,
-// timeline.csv and report.html into one directory, and the side-by-side summary
-// table for the terminal.
+// timeline.csv, server_metrics.csv (with --metrics_url) and report.html into
+// one directory, and the side-by-side summary table for the terminal.
 //
 //   absl::Status status = WriteOutputs(results, "out/run1");
 //   std::cout << SummaryTable(results);
@@ -17,9 +17,10 @@ namespace asyncgrpc::loadgen {
 absl::Status WriteOutputs(const ::loadgen::v1::Results& results,
                           const std::string& dir);
 
-// results.json as loadgen writes it.
-absl::StatusOr<std::string> ResultsToJson(
-    const ::loadgen::v1::Results& results);
+// results.json as loadgen writes it (indented), or on one line (no newline
+// at all: JSON strings escape theirs) as --print_results prints it.
+absl::StatusOr<std::string> ResultsToJson(const ::loadgen::v1::Results& results,
+                                          bool one_line = false);
 
 // One column per target: slowdown onset, error onset, saturation, max rps,
 // baseline p95.

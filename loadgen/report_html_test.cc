@@ -218,6 +218,45 @@ TEST(RenderReportHtmlTest, EmbeddedJsonParsesBackToTheSameResults) {
   EXPECT_TRUE(differencer.Compare(results, parsed)) << diff;
 }
 
+TEST(RenderReportHtmlTest, EmbedsServerMetricsAndShardsOfAMergedRun) {
+  Results results = SyntheticResults();
+  results.mutable_config()->set_merged(true);
+  results.mutable_config()->set_shard_count(3);
+  results.mutable_config()->set_start_at("2026-11-25T14:00:00Z");
+  ::loadgen::v1::MetricsUrl* url = results.mutable_config()->add_metrics_urls();
+  url->set_target("sync");
+  url->set_url("http://10.0.0.5:9090/metrics");
+  for (int i = 0; i < 3; ++i) {
+    ::loadgen::v1::Shard* shard = results.add_shards();
+    shard->set_shard_index(i);
+    shard->set_source(absl::StrCat("pods.log:", 10 * i + 1));
+    shard->mutable_environment()->set_hostname(absl::StrCat("loadgen-", i));
+  }
+  ::loadgen::v1::ServerMetrics* m =
+      results.mutable_targets(0)->mutable_steps(0)->add_server_metrics();
+  m->set_url("http://10.0.0.5:9090/metrics");
+  m->set_service("sync");
+  (*m->mutable_rpcs_by_code())["OK"] = 2500;
+  m->mutable_latency()->set_p99_ms(4.5);
+  (*m->mutable_gauges())["asyncgrpc_db_connections{state=\"in_use\"}"] = 16;
+  m->set_process_cpu_cores(0.75);
+  results.mutable_targets(0)->mutable_steps(1)->add_server_metrics()->set_error(
+      "scrape at 14:00:31.000 (window end) failed: timed out </script>");
+  absl::StatusOr<std::string> html = RenderReportHtml(results);
+  ASSERT_TRUE(html.ok()) << html.status();
+  const std::string json = EmbeddedJson(*html);
+  EXPECT_THAT(json, HasSubstr("\"server_metrics\":[{"));
+  EXPECT_THAT(json, HasSubstr("\"merged\":true"));
+  // The page's script draws them.
+  EXPECT_THAT(*html, HasSubstr("function serverSection(model)"));
+  EXPECT_THAT(*html, HasSubstr("function distributedText(c)"));
+  const Results parsed = ParseResults(json);
+  std::string diff;
+  google::protobuf::util::MessageDifferencer differencer;
+  differencer.ReportDifferencesToString(&diff);
+  EXPECT_TRUE(differencer.Compare(results, parsed)) << diff;
+}
+
 TEST(RenderReportHtmlTest, ReferencesNoUrl) {
   absl::StatusOr<std::string> html = RenderReportHtml(SyntheticResults());
   ASSERT_TRUE(html.ok()) << html.status();

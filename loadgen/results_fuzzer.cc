@@ -1,11 +1,14 @@
-// libFuzzer target for the results-parsing path (`loadgen report DIR`): the
-// bytes, as JSON, into a loadgen.v1.Results (with report_html.cc's options;
-// unparsable inputs are skipped), then every step's histogram through
-// Histogram::FromProto; the bytes are also taken as a binary-serialized
-// loadgen.v1.Histogram. A histogram that is accepted must round-trip through
-// ToProto/FromProto and report percentiles within [min, max], p0 = min,
-// p100 = max, non-decreasing in the percentile. The HTML is not rendered: it
-// inlines Chart.js and would make every input slow.
+// libFuzzer target for the results-parsing paths (`loadgen report DIR`,
+// `loadgen merge`, --metrics_url): the bytes, as JSON, into a
+// loadgen.v1.Results (with report_html.cc's options; unparsable inputs are
+// skipped), then every step's histogram through Histogram::FromProto, and the
+// Results merged as a run of one shard; the bytes are also taken as a
+// binary-serialized loadgen.v1.Histogram, as a log holding --print_results
+// blocks, as Prometheus exposition text and as an HTTP response. A histogram
+// that is accepted must round-trip through ToProto/FromProto and report
+// percentiles within [min, max], p0 = min, p100 = max, non-decreasing in the
+// percentile; a merge that succeeds must keep every count. The HTML is not
+// rendered: it inlines Chart.js and would make every input slow.
 #include <google/protobuf/stubs/logging.h>
 #include <google/protobuf/util/json_util.h>
 
@@ -16,6 +19,9 @@
 
 #include "absl/status/statusor.h"
 #include "loadgen/histogram.h"
+#include "loadgen/merge.h"
+#include "loadgen/metrics_scraper.h"
+#include "loadgen/prometheus.h"
 #include "loadgen/results.pb.h"
 
 namespace asyncgrpc::loadgen {
@@ -83,6 +89,72 @@ void FuzzResultsJson(const uint8_t* data, size_t size) {
       CheckHistogram(step.histogram());
     }
   }
+  // The results as the only shard of a run.
+  absl::StatusOr<::loadgen::v1::Results> merged =
+      MergeShards({{.source = "fuzz", .results = results}}, "merge");
+  if (!merged.ok()) {
+    Check(merged.status().code() == absl::StatusCode::kInvalidArgument);
+    return;
+  }
+  Check(merged->targets_size() == results.targets_size());
+  for (int t = 0; t < merged->targets_size(); ++t) {
+    const auto& out = merged->targets(t);
+    Check(out.steps_size() <= results.targets(t).steps_size());
+    for (int k = 0; k < out.steps_size(); ++k) {
+      Check(out.steps(k).requests() == results.targets(t).steps(k).requests());
+      Check(out.steps(k).histogram().total() == out.steps(k).requests());
+    }
+  }
+}
+
+void FuzzLog(absl::string_view text) {
+  absl::StatusOr<std::vector<ResultsBlock>> blocks = FindResultsBlocks(text);
+  if (!blocks.ok()) {
+    Check(blocks.status().code() == absl::StatusCode::kInvalidArgument);
+    return;
+  }
+  int line = 0;
+  for (const ResultsBlock& block : *blocks) {
+    Check(block.line > line);
+    line = block.line;
+    Check(block.json.find('\n') == std::string::npos);
+  }
+}
+
+void FuzzExposition(absl::string_view text) {
+  absl::StatusOr<Exposition> exposition = ParseExposition(text);
+  if (!exposition.ok()) {
+    Check(exposition.status().code() == absl::StatusCode::kInvalidArgument);
+    return;
+  }
+  for (const Sample& sample : exposition->samples) {
+    Check(!sample.name.empty());
+  }
+  // The text as both scrapes of a window (a series repeated in the text may
+  // look like a counter reset, so increases are only known to be >= 0).
+  ::loadgen::v1::ServerMetrics metrics;
+  ComputeServerMetrics(*exposition, *exposition, 1.0, &metrics);
+  for (const auto& [code, count] : metrics.rpcs_by_code()) {
+    Check(count >= 0);
+  }
+  Check(!(metrics.rps() < 0));
+}
+
+void FuzzHttp(absl::string_view raw) {
+  for (bool eof : {false, true}) {
+    absl::StatusOr<std::optional<HttpResponse>> response =
+        ParseHttpResponse(raw, eof);
+    if (!response.ok()) {
+      Check(response.status().code() == absl::StatusCode::kInvalidArgument);
+      continue;
+    }
+    if (response->has_value()) {
+      Check((*response)->status >= 100 && (*response)->status <= 999);
+      Check((*response)->body.size() <= raw.size());
+    } else {
+      Check(!eof);
+    }
+  }
 }
 
 void FuzzHistogramBinary(const uint8_t* data, size_t size) {
@@ -106,5 +178,9 @@ extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   asyncgrpc::loadgen::FuzzResultsJson(data, size);
   asyncgrpc::loadgen::FuzzHistogramBinary(data, size);
+  const absl::string_view text(reinterpret_cast<const char*>(data), size);
+  asyncgrpc::loadgen::FuzzLog(text);
+  asyncgrpc::loadgen::FuzzExposition(text);
+  asyncgrpc::loadgen::FuzzHttp(text);
   return 0;
 }

@@ -14,10 +14,12 @@
 #include "absl/strings/str_format.h"
 #include "loadgen/detection.h"
 #include "loadgen/histogram.h"
+#include "loadgen/metrics_scraper.h"
 #include "loadgen/open_loop_schedule.h"
 #include "loadgen/random.h"
 #include "loadgen/recorder.h"
 #include "loadgen/scheduler.h"
+#include "loadgen/summary.h"
 #include "loadgen/workload.h"
 
 namespace asyncgrpc::loadgen {
@@ -30,8 +32,6 @@ namespace pb = ::loadgen::v1;
 constexpr double kMinAchievedShare = 0.95;
 // ...or used this share of all the machine's cores itself.
 constexpr double kMaxCpuShare = 0.9;
-
-double Ms(int64_t micros) { return static_cast<double>(micros) / 1000.0; }
 
 absl::Duration CpuTime() {
   rusage usage;
@@ -48,26 +48,40 @@ std::string StatusName(grpc::StatusCode code) {
   return name.empty() ? absl::StrCat("CODE_", static_cast<int>(code)) : name;
 }
 
-void FillLatency(const Histogram& h, pb::Latency* out) {
-  out->set_p50_ms(Ms(h.ValueAtPercentile(50)));
-  out->set_p90_ms(Ms(h.ValueAtPercentile(90)));
-  out->set_p95_ms(Ms(h.ValueAtPercentile(95)));
-  out->set_p99_ms(Ms(h.ValueAtPercentile(99)));
-  out->set_p999_ms(Ms(h.ValueAtPercentile(99.9)));
-  out->set_max_ms(Ms(h.max()));
-  out->set_mean_ms(h.Mean() / 1000.0);
+std::vector<MetricsUrl> MetricsUrlsOf(const RunConfig& config,
+                                      const Target& target) {
+  std::vector<MetricsUrl> urls;
+  for (const MetricsUrl& url : config.metrics_urls) {
+    if (url.target == target.name) {
+      urls.push_back(url);
+    }
+  }
+  return urls;
 }
 
-// Drives one target through the ramp.
+// This shard's share of a step's load: users (closed loop) or calls/s.
+double ShardLoad(const RunConfig& config, double level) {
+  return config.mode == Mode::kClosed
+             ? ShardUsers(static_cast<int>(level), config.shard_index,
+                          config.shard_count)
+             : ShardRate(level, config.shard_count);
+}
+
+// Drives one target through the ramp. With --start_at the ramp runs on a
+// fixed plan from `start`: step k begins at start + k * step_duration, so the
+// shards of a distributed run measure the same windows.
 class TargetRun {
  public:
-  TargetRun(const RunConfig& config, const Target& target,
+  TargetRun(const RunConfig& config, const Target& target, absl::Time start,
             absl::Duration time_after)
       : config_(config),
         target_(target),
         time_after_(time_after),
+        run_start_(start),
+        planned_(config.start_at.has_value()),
         workload_(config, target),
         recorder_(run_start_),
+        metrics_(MetricsUrlsOf(config, target)),
         user_iterations_(config.mode == Mode::kClosed
                              ? static_cast<size_t>(config.ramp.end) + 1
                              : 0) {}
@@ -75,7 +89,7 @@ class TargetRun {
   pb::TargetResult Run();
 
  private:
-  void StartUsers(int users, absl::Time step_start);
+  void StartUsers(int level, absl::Time step_start);
   void Iterate(int user);
   void SendOpenLoop(double rate, absl::Time start, absl::Time end);
   void WaitWithProgress(absl::Time until, int step, int steps, double level);
@@ -87,10 +101,14 @@ class TargetRun {
   const Target& target_;
   // Time the targets after this one will take, for the progress line.
   const absl::Duration time_after_;
-  const absl::Time run_start_ = absl::Now();
+  const absl::Time run_start_;
+  const bool planned_;
   Workload workload_;
   Recorder recorder_;
+  ServerMetricsRecorder metrics_;
   Scheduler scheduler_;
+  // Closed loop: the whole run's users in the previous step.
+  int previous_level_ = 0;
   std::atomic<int> active_users_{0};
   std::atomic<bool> stopping_{false};
   // Open loop: the in-flight cap held a send back during the current step.
@@ -99,13 +117,19 @@ class TargetRun {
   absl::Time run_end_estimate_;
 };
 
-void TargetRun::StartUsers(int users, absl::Time step_start) {
+void TargetRun::StartUsers(int level, absl::Time step_start) {
+  const int users = ShardUsers(level, config_.shard_index, config_.shard_count);
   const int before = active_users_.exchange(users);
   for (int user = before; user < users; ++user) {
-    const absl::Duration offset =
-        absl::Seconds((user - before + 1) / config_.spawn_rate);
+    // Each user starts when it would in the whole run (the spawn rate is the
+    // whole run's), so the shards together start users as one process would.
+    const int64_t id =
+        ShardUserId(user, config_.shard_index, config_.shard_count);
+    const absl::Duration offset = absl::Seconds(
+        static_cast<double>(id - previous_level_ + 1) / config_.spawn_rate);
     scheduler_.At(step_start + offset, [this, user] { Iterate(user); });
   }
+  previous_level_ = level;
 }
 
 void TargetRun::Iterate(int user) {
@@ -114,11 +138,13 @@ void TargetRun::Iterate(int user) {
   }
   const absl::Time start = absl::Now();
   // The same seed for every target: each user makes the same sequence of
-  // requests everywhere. One iteration per user at a time, so its counter needs
-  // no atomics.
+  // requests everywhere; a shard's users are numbered as in the whole run, so
+  // the shards' streams are disjoint and together the whole run's. One
+  // iteration per user at a time, so its counter needs no atomics.
+  const uint64_t id = static_cast<uint64_t>(
+      ShardUserId(user, config_.shard_index, config_.shard_count));
   const uint64_t key =
-      MixKey(config_.seed,
-             (static_cast<uint64_t>(user) << 32) + user_iterations_[user]++);
+      MixKey(config_.seed, (id << 32) + user_iterations_[user]++);
   workload_.Start(key, [this, user, start](grpc::StatusCode code) {
     const absl::Time done = absl::Now();
     recorder_.Record(done, done - start, done - start, code);
@@ -133,9 +159,13 @@ void TargetRun::Iterate(int user) {
 }
 
 void TargetRun::SendOpenLoop(double rate, absl::Time start, absl::Time end) {
+  // The whole run's schedule: this shard sends its arrivals shard_index,
+  // shard_index + shard_count, ... (keyed as in the whole run), so the shards
+  // together send exactly the whole run's calls at the whole run's times.
   const OpenLoopSchedule schedule(start, end, rate);
   const int64_t sends = schedule.Count();
-  for (int64_t k = 0; k < sends && !stopping_.load(); ++k) {
+  for (int64_t k = config_.shard_index; k < sends && !stopping_.load();
+       k += config_.shard_count) {
     const absl::Time intended = schedule.At(k);
     const absl::Duration wait = intended - absl::Now();
     if (wait > absl::ZeroDuration()) {
@@ -197,6 +227,8 @@ void TargetRun::WaitWithProgress(absl::Time until, int step, int steps,
 pb::Step TargetRun::MakeStep(int index, double level, absl::Time start,
                              absl::Duration measured, StepTotals totals,
                              absl::Duration cpu) {
+  // This shard's share of the step's load (all of it in a whole run).
+  level = ShardLoad(config_, level);
   pb::Step step;
   step.set_index(index);
   if (config_.mode == Mode::kClosed) {
@@ -210,14 +242,7 @@ pb::Step TargetRun::MakeStep(int index, double level, absl::Time start,
   step.set_requests(totals.requests);
   step.set_ok(totals.ok);
   step.set_rps(totals.requests / seconds);
-  pb::Latency latency;
-  FillLatency(totals.latency, &latency);
-  step.set_p50_ms(latency.p50_ms());
-  step.set_p90_ms(latency.p90_ms());
-  step.set_p95_ms(latency.p95_ms());
-  step.set_p99_ms(latency.p99_ms());
-  step.set_p999_ms(latency.p999_ms());
-  step.set_max_ms(latency.max_ms());
+  SetStepLatency(totals.latency, &step);
   int64_t failed = 0;
   for (const auto& [code, count] : totals.errors) {
     (*step.mutable_errors())[StatusName(code)] = count;
@@ -232,6 +257,7 @@ pb::Step TargetRun::MakeStep(int index, double level, absl::Time start,
   if (config_.mode == Mode::kOpen) {
     step.set_achieved_rate(totals.sent / seconds);
     FillLatency(totals.uncorrected, step.mutable_uncorrected());
+    totals.uncorrected.ToProto(step.mutable_uncorrected_histogram());
     if (step.achieved_rate() < kMinAchievedShare * level && !capped_) {
       invalid = absl::StrFormat(
           "loadgen could not keep up: sent %.0f of the planned %.0f calls/s",
@@ -255,10 +281,18 @@ pb::TargetResult TargetRun::Run() {
   const std::vector<double> levels = config_.ramp.Levels();
   const int steps = static_cast<int>(levels.size());
   std::vector<StepPoint> points;
-  run_end_estimate_ = absl::Now() + config_.step_duration * steps;
+  run_end_estimate_ =
+      std::max(absl::Now(), run_start_) + config_.step_duration * steps;
   for (int index = 0; index < steps; ++index) {
     const double level = levels[index];
-    const absl::Time start = absl::Now();
+    absl::Time start = absl::Now();
+    if (planned_) {
+      const absl::Time planned = run_start_ + config_.step_duration * index;
+      if (planned > start) {
+        absl::SleepFor(planned - start);
+      }
+      start = planned;
+    }
     const absl::Time measure_from = start + config_.warmup;
     const absl::Time end = start + config_.step_duration;
     recorder_.BeginStep(index);
@@ -272,10 +306,12 @@ pb::TargetResult TargetRun::Run() {
     }
     WaitWithProgress(measure_from, index, steps, level);
     recorder_.StartMeasuring();
+    metrics_.WindowStart(index);
     const absl::Duration cpu_before = CpuTime();
     const absl::Time measured_start = absl::Now();
     WaitWithProgress(end, index, steps, level);
     StepTotals totals = recorder_.EndStep();
+    metrics_.WindowEnd(index);
     const absl::Duration measured = absl::Now() - measured_start;
     const absl::Duration cpu = CpuTime() - cpu_before;
     if (sender.joinable()) {
@@ -283,12 +319,7 @@ pb::TargetResult TargetRun::Run() {
     }
     pb::Step* step = result.add_steps();
     *step = MakeStep(index, level, start, measured, std::move(totals), cpu);
-    points.push_back({.load = level,
-                      .p95_ms = step->p95_ms(),
-                      .rps = step->rps(),
-                      .error_ratio = step->error_ratio(),
-                      .requests = step->requests(),
-                      .valid = step->valid()});
+    points.push_back(PointOf(*step, config_.mode == Mode::kOpen));
     // A target that went away: everything failed UNAVAILABLE and the channel
     // says so.
     const auto unavailable = step->errors().find("UNAVAILABLE");
@@ -312,23 +343,12 @@ pb::TargetResult TargetRun::Run() {
   // none in flight, and touch this run after it is gone.
   scheduler_.Stop();
   workload_.Drain(absl::Now() + config_.deadline * 2 + absl::Seconds(1));
-
-  const Detection detection = Detect(points, config_.rules);
-  pb::Summary* summary = result.mutable_summary();
-  summary->set_max_rps(detection.max_rps);
-  summary->set_baseline_p95_ms(detection.baseline_p95_ms);
-  auto mark = [&](const std::optional<int>& step, auto set_at, auto set_step) {
-    if (step.has_value()) {
-      (summary->*set_at)(points[*step].load);
-      (summary->*set_step)(*step);
+  for (pb::Step& step : *result.mutable_steps()) {
+    for (pb::ServerMetrics& metrics : metrics_.Collect(step.index())) {
+      *step.add_server_metrics() = std::move(metrics);
     }
-  };
-  mark(detection.slowdown_step, &pb::Summary::set_slowdown_at,
-       &pb::Summary::set_slowdown_step);
-  mark(detection.errors_step, &pb::Summary::set_errors_at,
-       &pb::Summary::set_errors_step);
-  mark(detection.saturation_step, &pb::Summary::set_saturation_at,
-       &pb::Summary::set_saturation_step);
+  }
+  Summarize(config_.rules, config_.mode == Mode::kOpen, &result);
 
   for (size_t second = 0; const SecondTotals& totals : recorder_.Timeline()) {
     pb::TimelinePoint* point = result.add_timeline();
@@ -339,6 +359,10 @@ pb::TargetResult TargetRun::Run() {
     point->set_p50_ms(Ms(totals.latency.ValueAtPercentile(50)));
     point->set_p95_ms(Ms(totals.latency.ValueAtPercentile(95)));
     point->set_p99_ms(Ms(totals.latency.ValueAtPercentile(99)));
+    if (config_.shard_count > 1) {
+      // For `loadgen merge` to recompute the merged run's percentiles.
+      totals.latency.ToProto(point->mutable_histogram());
+    }
   }
   return result;
 }
@@ -346,6 +370,24 @@ pb::TargetResult TargetRun::Run() {
 std::string Now8601() {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now(),
                           absl::UTCTimeZone());
+}
+
+// Warns (on stderr) about endpoints that do not answer now; the run goes on
+// and records each failed scrape.
+void ProbeMetricsUrls(const RunConfig& config) {
+  for (const MetricsUrl& url : config.metrics_urls) {
+    absl::StatusOr<std::string> text = ScrapeText(url, absl::Seconds(2));
+    absl::Status status = text.status();
+    if (text.ok()) {
+      status = ParseExposition(*text).status();
+    }
+    if (!status.ok()) {
+      std::cerr << "warning: --metrics_url " << url.target << "=" << url.url
+                << ": " << status.message()
+                << " (the run goes on; each step records its failed scrapes)"
+                << std::endl;
+    }
+  }
 }
 
 }  // namespace
@@ -358,6 +400,29 @@ absl::StatusOr<pb::Results> Run(const RunConfig& config) {
     if (!probe.WaitConnected(absl::Now() + absl::Seconds(3))) {
       return absl::UnavailableError(absl::StrCat(
           "cannot reach target ", target.name, " at ", target.address));
+    }
+  }
+  // In the background: a slow endpoint must not delay the start.
+  std::thread probe_metrics([&config] { ProbeMetricsUrls(config); });
+  struct Joiner {
+    std::thread& thread;
+    ~Joiner() { thread.join(); }
+  } join_probe{probe_metrics};
+  if (config.start_at.has_value()) {
+    // A shard that starts late would measure other windows than its peers and
+    // corrupt the merge: refuse rather than run misaligned.
+    if (absl::Status late = CheckStartAt(*config.start_at, absl::Now());
+        !late.ok()) {
+      return late;
+    }
+    const absl::Duration wait = *config.start_at - absl::Now();
+    if (wait > absl::ZeroDuration()) {
+      std::cerr << "waiting "
+                << absl::FormatDuration(
+                       absl::Trunc(wait, absl::Milliseconds(100)))
+                << " for --start_at " << FormatRfc3339Utc(*config.start_at)
+                << std::endl;
+      absl::SleepFor(wait);
     }
   }
   pb::Results results;
@@ -384,6 +449,16 @@ absl::StatusOr<pb::Results> Run(const RunConfig& config) {
   out->set_error_threshold(config.rules.error_threshold);
   out->set_stop_on_errors(config.stop_on_errors);
   out->set_command(config.command);
+  out->set_shard_index(config.shard_index);
+  out->set_shard_count(config.shard_count);
+  if (config.start_at.has_value()) {
+    out->set_start_at(FormatRfc3339Utc(*config.start_at));
+  }
+  for (const MetricsUrl& url : config.metrics_urls) {
+    pb::MetricsUrl* spec = out->add_metrics_urls();
+    spec->set_target(url.target);
+    spec->set_url(url.url);
+  }
 
   pb::Environment* env = results.mutable_environment();
   char host[256] = {};
@@ -406,7 +481,17 @@ absl::StatusOr<pb::Results> Run(const RunConfig& config) {
     const absl::Duration after =
         config.step_duration * steps *
         static_cast<int64_t>(config.targets.size() - i - 1);
-    TargetRun run(config, config.targets[i], after);
+    // With --start_at each target has a fixed slot, kept even when a ramp
+    // ends early, so every shard ramps the same target at the same time.
+    absl::Time start = absl::Now();
+    if (config.start_at.has_value()) {
+      start = *config.start_at +
+              config.step_duration * steps * static_cast<int64_t>(i);
+      if (start > absl::Now()) {
+        absl::SleepFor(start - absl::Now());
+      }
+    }
+    TargetRun run(config, config.targets[i], start, after);
     *results.add_targets() = run.Run();
   }
   return results;

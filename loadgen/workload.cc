@@ -107,6 +107,9 @@ Workload::Workload(const RunConfig& config, const Target& target)
     // Distinct args: each channel gets its own TCP connection.
     args.SetInt("loadgen.channel", i);
     args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
+    // A headless Kubernetes Service's name resolves to every ready pod:
+    // spread calls over all of them, not only the first address.
+    args.SetLoadBalancingPolicyName("round_robin");
     if (!config.tls_server_name.empty()) {
       args.SetSslTargetNameOverride(config.tls_server_name);
     }

@@ -192,13 +192,13 @@ class StartupTest : public ::testing::TestWithParam<ServiceKind> {
          "--metrics_listen"},
         {"metrics_listen", {"--metrics_listen=[::1]:0"}, "--metrics_listen"},
         {"metrics_listen",
-         {"--metrics_listen=no-such-host.invalid:0"},
+         {"--listen=127.0.0.1:0", "--metrics_listen=no-such-host.invalid:0"},
          "cannot resolve"},
         {"metrics_listen",
-         {"--metrics_listen=256.1.1.1:0"},
+         {"--listen=127.0.0.1:0", "--metrics_listen=256.1.1.1:0"},
          "--metrics_listen"},
         {"metrics_listen",
-         {"--metrics_listen=192.0.2.1:0"},
+         {"--listen=127.0.0.1:0", "--metrics_listen=192.0.2.1:0"},
          "--metrics_listen: cannot listen"},
     };
   }

@@ -141,6 +141,7 @@
       open: open,
       loadUnit: open ? 'calls/s' : 'users',
       loadAxis: open ? 'arrival rate (calls/s, open loop)' : 'virtual users (closed loop)',
+      shards: arr(results.shards).map(obj),
       targets: [],
     };
     rawTargets.forEach((t, i) => {
@@ -168,6 +169,7 @@
           errorRatio: num(s.error_ratio),
           uncorrectedP99: num(uncorrected.p99_ms),
           cpu: num(s.loadgen_cpu_cores),
+          serverMetrics: arr(s.server_metrics).map(obj),
           // proto3 JSON always prints `valid` with always_print_primitive_fields; absent means not recorded.
           valid: s.valid === undefined ? true : s.valid === true,
           invalidReason: str(s.invalid_reason),
@@ -253,7 +255,12 @@
       ['Error threshold', num(c.error_threshold) ? fmtPercent(c.error_threshold) + ' of calls failed' : null],
       ['Stop on errors', num(c.stop_on_errors) ? fmtNumber(c.stop_on_errors, 0) : null],
       ['Targets', targetRows.length ? targetRows : null],
+      ['Distributed', distributedText(c)],
+      ['Start at', str(c.start_at) || null],
+      ['Server metrics', arr(c.metrics_urls).map(obj).map((m) =>
+        el('div', {}, el('span', {class: 'mono'}, str(m.target)), ' \u2190 ', el('span', {class: 'mono'}, str(m.url))))],
     ];
+    if (!rows[rows.length - 1][1].length) rows.pop();
     const config = el('div', {class: 'card'}, el('h3', {}, 'Run configuration'), facts(rows));
     if (str(c.command)) append(config, [el('p', {class: 'muted'}, 'Command'), el('pre', {}, str(c.command))]);
 
@@ -266,7 +273,32 @@
       ['loadgen version', str(env.loadgen_version) || null],
     ]));
     if (!Object.keys(env).length) append(environment, el('p', {class: 'muted'}, 'Not recorded.'));
-    return [el('h2', {}, 'Run'), el('div', {class: 'cards'}, config, environment)];
+    const cards = el('div', {class: 'cards'}, config, environment);
+    if (model.shards.length) {
+      const shards = el('div', {class: 'card'}, el('h3', {}, 'Shards merged'), facts(model.shards.map((sh) => {
+        const e = obj(sh.environment);
+        return ['shard ' + fmtNumber(sh.shard_index || 0, 0), [
+          el('span', {class: 'mono'}, str(e.hostname) || '?'),
+          num(e.cpus) ? ' (' + fmtNumber(e.cpus, 0) + ' CPUs)' : '',
+          str(e.started_at) ? ', started ' + str(e.started_at) : '',
+          str(sh.source) ? el('div', {class: 'muted'}, 'from ', el('span', {class: 'mono'}, str(sh.source))) : null,
+        ]];
+      })));
+      append(cards, shards);
+    }
+    return [el('h2', {}, 'Run'), cards];
+  }
+
+  function distributedText(c) {
+    const count = num(c.shard_count) || 1;
+    if (c.merged === true) {
+      return 'merged from ' + fmtNumber(count, 0) + ' shards (loadgen merge): histograms merged bucket by bucket, percentiles recomputed, counts and rates summed';
+    }
+    if (count > 1) {
+      return 'shard ' + fmtNumber(num(c.shard_index) || 0, 0) + ' of ' + fmtNumber(count, 0) +
+          ' \u2014 this file holds this shard\'s share of the load only; merge all shards with loadgen merge';
+    }
+    return null;
   }
 
   function detectedText(model, target, marker) {
@@ -598,9 +630,151 @@
         el('ul', {}, invalid)]);
     }
     out.push(legend);
+    const server = serverCharts(model);
+    if (server.length) out.push(el('h3', {}, 'Server side (--metrics_url)'), el('div', {class: 'charts'}, server.map((p) => p.panel)));
     if (time.length) out.push(el('h3', {}, 'Over time'), el('div', {class: 'charts'}, time.map((p) => p.panel)));
     else out.push(el('p', {class: 'muted'}, 'No timeline was recorded, so there are no charts over time.'));
-    return {nodes: out, panels: load.concat(time)};
+    return {nodes: out, panels: load.concat(server, time)};
+  }
+
+  // ---- Server metrics (--metrics_url) -----------------------------------------------------------------
+
+  // The services' gauges shown as columns and charted; any other gauge is listed in the table.
+  const GAUGES = [
+    {key: 'asyncgrpc_db_connections{state="in_use"}', label: 'DB in use', dash: []},
+    {key: 'asyncgrpc_db_connections{state="idle"}', label: 'DB idle', dash: null},
+    {key: 'asyncgrpc_db_waiting', label: 'DB waiting', dash: [6, 4]},
+    {key: 'asyncgrpc_db_in_flight', label: 'DB in flight', dash: [2, 3]},
+    {key: 'asyncgrpc_threads', label: 'threads', dash: [10, 3, 2, 3]},
+  ];
+  const RSS = 'process_resident_memory_bytes';
+
+  function hasServerMetrics(model) {
+    return model.targets.some((t) => t.steps.some((s) => s.serverMetrics.length));
+  }
+
+  // The step's first complete reading (charts show one endpoint per target).
+  function serverReading(step) {
+    return step.serverMetrics.find((m) => !str(m.error)) || null;
+  }
+  function serverLatency(step, key) {
+    const m = serverReading(step);
+    return m ? positive(obj(m.latency)[key]) : null;
+  }
+  function serverGauge(step, key) {
+    const m = serverReading(step);
+    return m ? num(obj(m.gauges)[key]) : null;
+  }
+
+  function serverCharts(model) {
+    if (!hasServerMetrics(model)) return [];
+    const withMetrics = model.targets.filter((t) => t.steps.some((s) => serverReading(s)));
+    const xScale = {type: 'linear', title: {display: true, text: model.loadAxis}, ticks: {precision: model.open ? undefined : 0}};
+    const xName = (x) => loadText(model, x);
+    const panels = [];
+    {
+      const {panel, canvas} = chartPanel('Client vs server latency',
+          'p50 (dotted) and p99 (solid) per step, log scale: as loadgen measured them (round points) and as the server ' +
+          'counted them in its own histogram (square points, thinner; interpolated within its buckets). The gap is what ' +
+          'happens outside the handler: queueing in gRPC, the network, the client.');
+      const datasets = [];
+      for (const t of withMetrics) {
+        for (const p of [PERCENTILES[0], PERCENTILES[2]]) {
+          datasets.push(stepSeries(t, t.name + ' client ' + p.label, (s) => positive(s.raw[p.key]), {borderWidth: p.width, borderDash: p.dash}));
+          datasets.push(stepSeries(t, t.name + ' server ' + p.label, (s) => serverLatency(s, p.key),
+              {borderWidth: 1.2, borderDash: p.dash, pointStyle: 'rect', pointRadius: 4}));
+        }
+      }
+      panels.push({panel: panel, draw: () => lineChart(canvas, datasets, {
+        scales: {x: xScale, y: {type: 'logarithmic', title: {display: true, text: 'latency, ms (log scale)'}, ticks: {autoSkip: false, callback: logTicks}}},
+        plugins: {legend: legendOptions(), tooltip: tooltipOptions(model, xName, (y) => fmtMs(y) + ' ms')},
+      })});
+    }
+    {
+      const {panel, canvas} = chartPanel('Server saturation',
+          'At the end of each step, as the server reported: database connections in use, calls waiting for one, queries in ' +
+          'flight, and the process\'s threads.');
+      const datasets = [];
+      for (const t of withMetrics) {
+        for (const g of GAUGES) {
+          if (g.dash === null || !t.steps.some((s) => serverGauge(s, g.key) !== null)) continue;
+          datasets.push(stepSeries(t, t.name + ' ' + g.label, (s) => serverGauge(s, g.key), {borderWidth: 1.8, borderDash: g.dash}));
+        }
+      }
+      if (datasets.length) {
+        panels.push({panel: panel, draw: () => lineChart(canvas, datasets, {
+          scales: {x: xScale, y: {beginAtZero: true, title: {display: true, text: 'count'}}},
+          plugins: {legend: legendOptions(), tooltip: tooltipOptions(model, xName, (y) => fmtNumber(y, 1))},
+        })});
+      }
+    }
+    return panels;
+  }
+
+  function codesCell(counts) {
+    const entries = Object.entries(obj(counts)).map(([code, n]) => [code, num(n) || 0]).filter(([, n]) => n > 0);
+    if (!entries.length) return el('span', {class: 'muted'}, '\u2013');
+    entries.sort((a, b) => b[1] - a[1]);
+    return entries.map(([code, n], i) => [i ? el('br') : null, el('span', {class: 'mono'}, code), ' ' + fmtNumber(n, 0)]);
+  }
+
+  function serverSection(model) {
+    if (!hasServerMetrics(model)) return [];
+    const out = [el('h2', {}, 'Server metrics'), el('p', {class: 'muted'},
+        'Scraped from each target\'s Prometheus endpoint (--metrics_url) when a step\'s measured window began and when it ended: ' +
+        'calls and latency are the server\'s own counts over that window (its percentiles interpolated within its histogram ' +
+        'buckets, so only as fine as their bounds), gauges are their values at the window\'s end. In a merged run these are ' +
+        'one shard\'s reading (every shard sees the same server), never a sum.')];
+    for (const t of model.targets) {
+      const rows = [];
+      for (const s of t.steps) for (const m of s.serverMetrics) rows.push({step: s, m: m});
+      if (!rows.length) continue;
+      out.push(el('h3', {}, swatch(t.color), t.name));
+      const endpoints = new Set(rows.map((r) => str(r.m.url)));
+      const multi = endpoints.size > 1;
+      if (!multi) out.push(el('p', {class: 'muted mono'}, Array.from(endpoints)[0]));
+      const head = ['step', model.open ? 'rate (calls/s)' : 'users'];
+      if (multi) head.push('endpoint');
+      head.push('client rps', 'server rps', 'client p50', 'server p50', 'client p99', 'server p99', 'server mean', 'server calls by code');
+      for (const g of GAUGES) head.push(g.label);
+      head.push('server CPU', 'RSS (MiB)', 'other gauges');
+      const table = el('table', {class: 'steps'}, el('thead', {}, el('tr', {}, head.map((h) =>
+        el('th', {class: h === 'server calls by code' || h === 'other gauges' || h === 'endpoint' ? 'text' : null}, h)))));
+      const body = el('tbody');
+      for (const {step, m} of rows) {
+        const latency = obj(m.latency);
+        const gauges = obj(m.gauges);
+        const failed = str(m.error);
+        const cells = [el('td', {}, fmtNumber(step.index, 0)), el('td', {}, fmtNumber(step.load, model.open ? 2 : 0))];
+        if (multi) cells.push(el('td', {class: 'text mono'}, str(m.url)));
+        cells.push(
+            el('td', {}, fmtNumber(step.rps, 1)),
+            el('td', {}, failed ? '\u2013' : fmtNumber(m.rps, 1)),
+            el('td', {}, fmtMs(step.raw.p50_ms)),
+            el('td', {}, latency.p50_ms === undefined ? '\u2013' : fmtMs(latency.p50_ms)),
+            el('td', {}, fmtMs(step.raw.p99_ms)),
+            el('td', {}, latency.p99_ms === undefined ? '\u2013' : fmtMs(latency.p99_ms)),
+            el('td', {}, latency.mean_ms === undefined ? '\u2013' : fmtMs(latency.mean_ms)),
+            el('td', {class: 'text'}, codesCell(m.rpcs_by_code)));
+        for (const g of GAUGES) cells.push(el('td', {}, fmtNumber(gauges[g.key], 1)));
+        cells.push(
+            el('td', {}, m.process_cpu_cores === undefined ? '\u2013' : fmtNumber(m.process_cpu_cores, 2)),
+            el('td', {}, num(gauges[RSS]) === null ? '\u2013' : fmtNumber(num(gauges[RSS]) / 1048576, 1)));
+        const known = new Set(GAUGES.map((g) => g.key).concat([RSS]));
+        const others = Object.keys(gauges).filter((k) => !known.has(k)).sort();
+        cells.push(el('td', {class: 'text'}, others.length ? el('details', {}, el('summary', {}, String(others.length)),
+            others.map((k, i) => [i ? el('br') : null, el('span', {class: 'mono'}, k + ' ' + fmtNumber(gauges[k], 3))])) :
+            el('span', {class: 'muted'}, '\u2013')));
+        append(body, el('tr', {class: failed ? 'invalid' : null}, cells));
+        if (failed) {
+          append(body, el('tr', {class: 'invalid reason'}, el('td', {colspan: head.length},
+              el('span', {class: 'bad'}, 'Scrape failed: '), failed)));
+        }
+      }
+      append(table, body);
+      out.push(el('div', {class: 'scroll'}, table));
+    }
+    return out;
   }
 
   // ---- Step tables ------------------------------------------------------------------------------------
@@ -689,7 +863,8 @@
     try {
       const model = buildModel(results);
       const charts = chartsSection(model);
-      append(root, [header(model), configSection(model), summarySection(model), charts.nodes, stepsSection(model)]);
+      append(root, [header(model), configSection(model), summarySection(model), charts.nodes, stepsSection(model),
+        serverSection(model)]);
       // Charts are drawn once their canvases are in the document, so they get their size.
       for (const p of charts.panels) {
         try {
