@@ -190,7 +190,10 @@ TEST_P(ItemServiceTest, BodyThatIsNotTheRequestMessageIsInvalidArgument) {
        "items.v1.GetItemRequest"},  // a varint field without its value
       {"/items.v1.ItemService/GetItem", std::string("\x0f\x01", 2),
        "items.v1.GetItemRequest"},  // wire type 7 does not exist
-      {"/items.v1.ItemService/ListItems", std::string("\x12\x05ab", 4),
+      {"/items.v1.ItemService/ListItems",
+       std::string("\x12\x05"
+                   "ab",
+                   4),
        "items.v1.ListItemsRequest"},  // a length beyond the body
       {"/items.v1.ItemService/ListItems", std::string("\x12\x02\xff\xfe", 4),
        "items.v1.ListItemsRequest"},  // page_token that is not UTF-8
