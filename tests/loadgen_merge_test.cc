@@ -18,7 +18,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -285,15 +284,12 @@ TEST_F(LoadgenMergeTest, OpenLoopShardsMergeIntoTheSingleRunsLoad) {
     EXPECT_NEAR(ms.achieved_rate(), rate, 0.03 * rate);
     EXPECT_EQ(ms.ok(), ms.requests());
 
+    // Only the median is compared with the separate single run: the tails of
+    // two runs on a shared 2-core machine are its scheduling, not the merge
+    // (seen: p99 40.8 ms merged vs 23.4 ms single in one step, 40.3 vs 42.9
+    // in the next). The merged tails are checked exactly above: bucket-wise
+    // sums, and each percentile between the shards' own.
     ExpectClose("p50", ms.p50_ms(), ss.p50_ms(), 1.5, 0.05);
-    // Under a sanitizer every process runs several times slower, and the
-    // tail of two separate runs is the machine's scheduling, not the merge
-    // (seen under TSan: p99 40 ms merged vs 22.6 ms single). The merge itself
-    // is still checked exactly, bucket by bucket, above.
-    if (std::getenv("ASYNCGRPC_TEST_SANITIZER_EXIT_CODE") == nullptr) {
-      ExpectClose("p95", ms.p95_ms(), ss.p95_ms(), 4.0, 0.10);
-      ExpectClose("p99", ms.p99_ms(), ss.p99_ms(), 8.0, 0.20);
-    }
     // The upstream delay is there in both.
     EXPECT_GE(ms.p50_ms(), 20);
     EXPECT_GE(ss.p50_ms(), 20);
