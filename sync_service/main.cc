@@ -3,6 +3,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "common/flags.h"
+#include "common/mutex_debug.h"
 #include "common/server_runner.h"
 #include "common/service_config.h"
 #include "sync_service/connection_pool.h"
@@ -19,6 +20,7 @@ ABSL_FLAG(int, max_pollers, 8,
 int main(int argc, char** argv) {
   using namespace asyncgrpc;
   BlockTerminationSignals();
+  DisableMutexDeadlockDetection();
   ParseFlagsOrExit(argc, argv,
                    "Serves items.v1.ItemService from PostgreSQL on gRPC's "
                    "synchronous API (a thread per in-flight call).");
