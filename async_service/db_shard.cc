@@ -48,14 +48,8 @@ DbPoolStats DbShard::Stats() const {
     if (c.state != State::kReady && c.state != State::kPreparing) {
       continue;
     }
-    // nullptr is the statement-preparation batch, not a query of a call.
-    const int queries = static_cast<int>(
-        std::count_if(c.in_flight.begin(), c.in_flight.end(),
-                      [](const std::shared_ptr<DbRequest>& request) {
-                        return request != nullptr;
-                      }));
-    ++(queries > 0 ? stats.in_use : stats.idle);
-    stats.in_flight += queries;
+    ++(c.queries > 0 ? stats.in_use : stats.idle);
+    stats.in_flight += c.queries;
   }
   return stats;
 }
@@ -125,21 +119,33 @@ void DbShard::ArmQueueTimer(const std::shared_ptr<DbRequest>& request) {
   });
 }
 
+int DbShard::PickConnection() const {
+  int best = -1;
+  for (int i = 0; i < static_cast<int>(connections_.size()); ++i) {
+    const Connection& c = connections_[i];
+    const bool has_room =
+        options_.pool.connect_per_request
+            ? c.state == State::kIdle
+            : c.state == State::kReady && c.queries < options_.pipeline_depth;
+    if (!has_room) {
+      continue;
+    }
+    // Fill the batch this turn has begun before opening another: PostgreSQL
+    // answers a batch with one write (it flushes at each sync), so queries
+    // sharing a sync cost it far less than one sync each.
+    if (c.unsynced > 0) {
+      return i;
+    }
+    if (best < 0 || c.queries < connections_[best].queries) {
+      best = i;
+    }
+  }
+  return best;
+}
+
 void DbShard::Pump() {
   while (queued_ > 0) {
-    int best = -1;
-    for (int i = 0; i < static_cast<int>(connections_.size()); ++i) {
-      const Connection& c = connections_[i];
-      const bool has_room = options_.pool.connect_per_request
-                                ? c.state == State::kIdle
-                                : c.state == State::kReady &&
-                                      static_cast<int>(c.in_flight.size()) <
-                                          options_.pipeline_depth;
-      if (has_room && (best < 0 || c.in_flight.size() <
-                                       connections_[best].in_flight.size())) {
-        best = i;
-      }
-    }
+    const int best = PickConnection();
     if (best < 0) {
       return;
     }
@@ -175,15 +181,19 @@ void DbShard::Dispatch(int index, std::shared_ptr<DbRequest> request) {
   request->connection = index;
   ++request->attempts;
   Connection& c = connections_[index];
-  c.in_flight.push_back(request);
+  c.in_flight.push_back({Pending::Kind::kQuery, request});
+  ++c.queries;
   if (options_.pool.connect_per_request) {
     StartConnect(index);  // sends once connected
     return;
   }
-  SendQuery(index, *request);
+  if (SendQuery(index, *request)) {
+    ++c.unsynced;
+    ScheduleSync();
+  }
 }
 
-void DbShard::SendQuery(int index, const DbRequest& request) {
+bool DbShard::SendQuery(int index, const DbRequest& request) {
   Connection& c = connections_[index];
   const BoundQuery& query = request.query;
   const Statement& statement = *query.statement;
@@ -196,12 +206,55 @@ void DbShard::SendQuery(int index, const DbRequest& request) {
           : PQsendQueryPrepared(c.conn.get(), statement.name, query.param_count,
                                 query.values.data(), query.lengths.data(),
                                 query.formats.data(), kBinaryFormat);
-  // One sync per query: an error then aborts only its own query.
-  if (sent == 0 || PQpipelineSync(c.conn.get()) == 0) {
+  if (sent == 0) {
     ConnectionLost(index, StatusFromResult(nullptr, c.conn.get()));
+    return false;
+  }
+  return true;
+}
+
+void DbShard::SyncAndFlush(int index) {
+  Connection& c = connections_[index];
+  c.unsynced = 0;
+  // An error aborts the rest of its batch (PGRES_PIPELINE_ABORTED): those
+  // queries never ran and are sent again.
+  if (PQpipelineSync(c.conn.get()) == 0) {
+    ConnectionLost(index, DatabaseStatus(index));
     return;
   }
+  c.in_flight.push_back({Pending::Kind::kSync, nullptr});
   Flush(index);
+}
+
+void DbShard::ScheduleSync() {
+  if (!sync_scheduled_) {
+    sync_scheduled_ = true;
+    loop_.Defer([this] {
+      sync_scheduled_ = false;
+      SyncAll();
+    });
+  }
+}
+
+void DbShard::SyncAll() {
+  for (int i = 0; i < static_cast<int>(connections_.size()); ++i) {
+    if (connections_[i].unsynced > 0 && connections_[i].conn != nullptr) {
+      SyncAndFlush(i);
+    }
+  }
+}
+
+std::vector<std::shared_ptr<DbRequest>> DbShard::TakeQueries(Connection& c) {
+  std::vector<std::shared_ptr<DbRequest>> requests;
+  for (Pending& pending : c.in_flight) {
+    if (pending.kind == Pending::Kind::kQuery) {
+      requests.push_back(std::move(pending.request));
+    }
+  }
+  c.in_flight.clear();
+  c.queries = 0;
+  c.unsynced = 0;
+  return requests;
 }
 
 void DbShard::Finish(DbRequest& request, absl::StatusOr<PgResultPtr> result) {
@@ -220,11 +273,11 @@ void DbShard::Cancel(const std::shared_ptr<DbRequest>& request,
     --queued_;
   }
   Finish(*request, std::move(why));
-  if (request->connection >= 0) {
-    const Connection& c = connections_[request->connection];
-    if (!c.in_flight.empty() && c.in_flight.front() == request) {
-      CancelHeadIfAbandoned(request->connection);
-    }
+  // Only a running query needs stopping; one further back is dropped when its
+  // result comes.
+  if (request->connection >= 0 &&
+      HeadQuery(connections_[request->connection]) == request.get()) {
+    CancelHeadIfAbandoned(request->connection);
   }
 }
 
@@ -243,12 +296,9 @@ void DbShard::Close(const absl::Status& why) {
   FailQueued(why);
   for (int i = 0; i < static_cast<int>(connections_.size()); ++i) {
     Connection& c = connections_[i];
-    for (const std::shared_ptr<DbRequest>& request : c.in_flight) {
-      if (request != nullptr) {
-        Finish(*request, why);
-      }
+    for (const std::shared_ptr<DbRequest>& request : TakeQueries(c)) {
+      Finish(*request, why);
     }
-    c.in_flight.clear();
     loop_.CancelTimer(c.timer);
     c.timer = 0;
     CloseConnection(i);
@@ -331,13 +381,15 @@ void DbShard::ConnectEstablished(int index) {
   WatchSocket(index, EPOLLIN);
   if (options_.pool.connect_per_request) {
     c.state = State::kReady;
-    if (c.in_flight.empty() || c.in_flight.front()->IsComplete()) {
-      c.in_flight.clear();  // its call ended while we connected
+    if (c.in_flight.empty() || c.in_flight.front().request->IsComplete()) {
+      TakeQueries(c);  // its call ended while we connected
       CloseConnection(index);
       Pump();
       return;
     }
-    SendQuery(index, *c.in_flight.front());
+    if (SendQuery(index, *c.in_flight.front().request)) {
+      SyncAndFlush(index);
+    }
     return;
   }
   for (const Statement* statement : AllStatements()) {
@@ -352,7 +404,7 @@ void DbShard::ConnectEstablished(int index) {
     ConnectFailed(index, DatabaseStatus(index));
     return;
   }
-  c.in_flight.push_front(nullptr);
+  c.in_flight.push_front({Pending::Kind::kPrepare, nullptr});
   c.state = State::kPreparing;
   Flush(index);
 }
@@ -361,13 +413,10 @@ void DbShard::ConnectFailed(int index, const absl::Status& status) {
   Connection& c = connections_[index];
   loop_.CancelTimer(c.timer);
   c.timer = 0;
-  std::deque<std::shared_ptr<DbRequest>> waiting = std::move(c.in_flight);
-  c.in_flight.clear();
+  const std::vector<std::shared_ptr<DbRequest>> waiting = TakeQueries(c);
   CloseConnection(index);
   for (const std::shared_ptr<DbRequest>& request : waiting) {
-    if (request != nullptr) {
-      Finish(*request, status);
-    }
+    Finish(*request, status);
   }
   last_connect_error_ = status;
   // Pooled connections keep retrying in the background, so the database counts
@@ -394,11 +443,10 @@ void DbShard::ConnectFailed(int index, const absl::Status& status) {
 void DbShard::ConnectionLost(int index, const absl::Status& status) {
   Connection& c = connections_[index];
   const bool was_serving = c.served;
-  std::deque<std::shared_ptr<DbRequest>> lost = std::move(c.in_flight);
-  c.in_flight.clear();
+  std::vector<std::shared_ptr<DbRequest>> lost = TakeQueries(c);
   CloseConnection(index);
   for (std::shared_ptr<DbRequest>& request : lost) {
-    if (request == nullptr || request->IsComplete()) {
+    if (request->IsComplete()) {
       continue;
     }
     // A connection that had worked may just be stale (the database restarted):
@@ -426,6 +474,9 @@ void DbShard::CloseConnection(int index) {
   c.conn.reset();
   c.cancel.reset();
   c.head_result.reset();
+  c.in_flight.clear();
+  c.queries = 0;
+  c.unsynced = 0;
   c.state = State::kIdle;
 }
 
@@ -473,18 +524,25 @@ void DbShard::ReadResults(int index) {
   bool after_null = false;
   while (c.conn.get() == conn && !c.in_flight.empty() && !PQisBusy(conn)) {
     PgResultPtr result(PQgetResult(conn));
+    const Pending::Kind head = c.in_flight.front().kind;
     if (result == nullptr) {
-      // The end of one query's results; its sync follows. Two in a row: nothing
-      // more to read.
+      // The end of one query's results. Two in a row: nothing more to read.
       if (after_null) {
         break;
       }
       after_null = true;
+      if (head == Pending::Kind::kQuery && c.head_result != nullptr) {
+        FinishHead(index);
+      }
       continue;
     }
     after_null = false;
     if (PQresultStatus(result.get()) == PGRES_PIPELINE_SYNC) {
-      FinishHead(index);
+      if (head == Pending::Kind::kPrepare) {
+        FinishPrepare(index);
+      } else if (head == Pending::Kind::kSync) {
+        c.in_flight.pop_front();
+      }
       continue;
     }
     const bool failed = PQresultStatus(result.get()) != PGRES_TUPLES_OK &&
@@ -498,25 +556,35 @@ void DbShard::ReadResults(int index) {
   }
 }
 
-void DbShard::FinishHead(int index) {
+void DbShard::FinishPrepare(int index) {
   Connection& c = connections_[index];
-  std::shared_ptr<DbRequest> request = std::move(c.in_flight.front());
   c.in_flight.pop_front();
-  PgResultPtr result = std::move(c.head_result);
-  absl::Status status = StatusFromResult(result.get(), c.conn.get());
-  if (request == nullptr) {  // the statement-preparation batch
-    if (!status.ok()) {
-      ConnectFailed(index,
-                    absl::FailedPreconditionError(absl::StrCat(
-                        "cannot prepare statements: ", status.message())));
-      return;
-    }
-    c.state = State::kReady;
-    Pump();
+  const absl::Status status =
+      StatusFromResult(c.head_result.get(), c.conn.get());
+  c.head_result.reset();
+  if (!status.ok()) {
+    ConnectFailed(index, absl::FailedPreconditionError(absl::StrCat(
+                             "cannot prepare statements: ", status.message())));
     return;
   }
+  c.state = State::kReady;
+  Pump();
+}
+
+void DbShard::FinishHead(int index) {
+  Connection& c = connections_[index];
+  std::shared_ptr<DbRequest> request = std::move(c.in_flight.front().request);
+  c.in_flight.pop_front();
+  --c.queries;
+  PgResultPtr result = std::move(c.head_result);
   if (!request->IsComplete()) {
-    if (status.ok()) {
+    const absl::Status status = StatusFromResult(result.get(), c.conn.get());
+    if (PQresultStatus(result.get()) == PGRES_PIPELINE_ABORTED) {
+      // An earlier query of its batch failed, so this one never ran: it is not
+      // a try.
+      --request->attempts;
+      Requeue(std::move(request));
+    } else if (status.ok()) {
       c.served = true;
       Finish(*request, std::move(result));
     } else if (IsCancelledQuery(status) && request->attempts < 2) {
@@ -535,10 +603,22 @@ void DbShard::FinishHead(int index) {
   Pump();
 }
 
+const DbRequest* DbShard::HeadQuery(const Connection& c) {
+  for (const Pending& pending : c.in_flight) {
+    if (pending.kind == Pending::Kind::kPrepare) {
+      return nullptr;
+    }
+    if (pending.kind == Pending::Kind::kQuery) {
+      return pending.request.get();
+    }
+  }
+  return nullptr;
+}
+
 void DbShard::CancelHeadIfAbandoned(int index) {
-  Connection& c = connections_[index];
-  if (c.cancel != nullptr && !c.in_flight.empty() &&
-      c.in_flight.front() != nullptr && c.in_flight.front()->IsComplete()) {
+  const Connection& c = connections_[index];
+  const DbRequest* head = HeadQuery(c);
+  if (c.cancel != nullptr && head != nullptr && head->IsComplete()) {
     canceller_.Cancel(c.cancel);
   }
 }

@@ -62,15 +62,29 @@ class DbShard {
  private:
   enum class State { kIdle, kConnecting, kPreparing, kReady, kBackoff };
 
+  // One thing a connection has sent and awaits the answer to.
+  struct Pending {
+    enum class Kind {
+      kQuery,    // a request's query: its results, then NULL
+      kSync,     // the sync closing a batch of queries: PGRES_PIPELINE_SYNC
+      kPrepare,  // the statement-preparation batch, with its own sync
+    };
+    Kind kind;
+    std::shared_ptr<DbRequest> request;  // kQuery only
+  };
+
   struct Connection {
     State state = State::kIdle;
     PgConnPtr conn;
     int fd = -1;
     std::shared_ptr<PGcancel> cancel;
-    // Sent and not yet answered, in order; nullptr stands for the
-    // statement-preparation batch.
-    std::deque<std::shared_ptr<DbRequest>> in_flight;
-    // The first result of in_flight.front() (or its first error).
+    // Sent and not yet answered, in order.
+    std::deque<Pending> in_flight;
+    // kQuery entries of in_flight.
+    int queries = 0;
+    // Queries sent since the last sync (they go out with the next one).
+    int unsynced = 0;
+    // The first result of the head query (or its first error).
     PgResultPtr head_result;
     // True once a query succeeded here: a later failure may just mean the
     // connection went stale.
@@ -88,8 +102,15 @@ class DbShard {
   // Gives up on a queued request when its wait for a connection runs out.
   void ArmQueueTimer(const std::shared_ptr<DbRequest>& request);
   void Pump();
+  // A connection with room for one more query, or -1.
+  int PickConnection() const;
   void Dispatch(int index, std::shared_ptr<DbRequest> request);
-  void SendQuery(int index, const DbRequest& request);
+  bool SendQuery(int index, const DbRequest& request);
+  // Closes the current batch of queries with a sync and writes it out.
+  void SyncAndFlush(int index);
+  // Syncs every connection's open batch once this loop turn is over.
+  void ScheduleSync();
+  void SyncAll();
   void Finish(DbRequest& request, absl::StatusOr<PgResultPtr> result);
 
   void StartConnect(int index);
@@ -105,7 +126,12 @@ class DbShard {
   void WatchSocket(int index, uint32_t events);
   void ReadResults(int index);
   void FinishHead(int index);
+  void FinishPrepare(int index);
   void CancelHeadIfAbandoned(int index);
+  // The query `c` runs now (or runs next), if any.
+  static const DbRequest* HeadQuery(const Connection& c);
+  // Every request of `c` sent and not yet answered.
+  static std::vector<std::shared_ptr<DbRequest>> TakeQueries(Connection& c);
 
   absl::Status DatabaseStatus(int index) const;
 
@@ -121,6 +147,8 @@ class DbShard {
   // until then.
   absl::Time fail_fast_until_ = absl::InfinitePast();
   absl::Status last_connect_error_;
+  // A SyncAll is deferred to the end of this loop turn.
+  bool sync_scheduled_ = false;
 };
 
 }  // namespace asyncgrpc::async

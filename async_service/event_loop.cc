@@ -81,6 +81,21 @@ void EventLoop::CancelTimer(TimerId id) {
   timer_index_.erase(it);
 }
 
+void EventLoop::Defer(std::function<void()> callback) {
+  deferred_.push_back(std::move(callback));
+}
+
+void EventLoop::RunDeferred() {
+  // A deferred callback may defer another: it runs in this turn too.
+  while (!deferred_.empty()) {
+    std::vector<std::function<void()>> callbacks;
+    callbacks.swap(deferred_);
+    for (auto& callback : callbacks) {
+      callback();
+    }
+  }
+}
+
 void EventLoop::WatchFd(int fd, uint32_t events, FdCallback callback) {
   epoll_event event = {.events = events, .data = {.fd = fd}};
   auto it = watches_.find(fd);
@@ -157,6 +172,7 @@ void EventLoop::Run() {
       }
     }
     RunDueTimers();
+    RunDeferred();
     absl::MutexLock lock(&mu_);
     if (stopping_ && posted_.empty()) {
       return;

@@ -41,6 +41,10 @@ class EventLoop {
   bool InLoopThread() const;
   TimerId RunAt(absl::Time when, std::function<void()> callback);
   void CancelTimer(TimerId id);
+  // Runs `callback` once this turn of the loop (its ready fds, posted tasks
+  // and due timers) is over, before the loop waits again: work gathered
+  // during the turn is then done once, e.g. one write for many queries.
+  void Defer(std::function<void()> callback);
   // Adds or replaces the watch on `fd` (EPOLLIN / EPOLLOUT).
   void WatchFd(int fd, uint32_t events, FdCallback callback);
   void UnwatchFd(int fd);
@@ -54,6 +58,7 @@ class EventLoop {
   void Run();
   void RunPostedTasks();
   void RunDueTimers();
+  void RunDeferred();
 
   int epoll_fd_ = -1;
   int wake_fd_ = -1;
@@ -68,6 +73,7 @@ class EventLoop {
   std::multimap<absl::Time, std::pair<TimerId, std::function<void()>>> timers_;
   std::unordered_map<TimerId, decltype(timers_)::iterator> timer_index_;
   TimerId next_timer_id_ = 1;
+  std::vector<std::function<void()>> deferred_;
 
   std::thread thread_;
 };

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -134,6 +135,26 @@ TEST(EventLoopTest, WatchesFileDescriptorsUntilUnwatched) {
   flushed.WaitForNotification();
   EXPECT_EQ(readable.load(), 1);
   close(fd);
+}
+
+TEST(EventLoopTest, DeferredCallbacksRunOnceTheTurnIsOver) {
+  EventLoop loop;
+  std::vector<std::string> seen;
+  absl::Notification done;
+  loop.Post([&] {
+    loop.Defer([&] {
+      seen.push_back("deferred");
+      // Deferred from a deferred callback: still this turn, before waiting.
+      loop.Defer([&] {
+        seen.push_back("deferred again");
+        done.Notify();
+      });
+    });
+    seen.push_back("task");
+  });
+  done.WaitForNotification();
+  EXPECT_EQ(seen,
+            (std::vector<std::string>{"task", "deferred", "deferred again"}));
 }
 
 TEST(EventLoopTest, DestructionRunsTasksAlreadyPosted) {
