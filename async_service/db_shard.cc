@@ -87,9 +87,14 @@ void DbShard::Enqueue(std::shared_ptr<DbRequest> request) {
   }
   request->queued = true;
   ++queued_;
-  ArmQueueTimer(request);
-  queue_.push_back(std::move(request));
+  queue_.push_back(request);
   Pump();
+  // Only a request left waiting needs a timer to give up by: most go out at
+  // once, and a timer armed and cancelled per call is two map updates wasted.
+  // (A request requeued in the meantime already has one.)
+  if (request->queued && request->timer == 0) {
+    ArmQueueTimer(request);
+  }
 }
 
 void DbShard::Requeue(std::shared_ptr<DbRequest> request) {
