@@ -33,12 +33,6 @@ absl::StatusOr<int> ConnectionPool::AcquireSlot(const CallContext& call) {
       return waited;
     }
   }
-  // A slot freed just as the client gave up: don't spend it on a call that has
-  // ended.
-  if (call.is_cancelled()) {
-    return absl::CancelledError(
-        "call cancelled while waiting for a database connection");
-  }
   const int index = free_slots_.back();
   free_slots_.pop_back();
   return index;
@@ -46,24 +40,36 @@ absl::StatusOr<int> ConnectionPool::AcquireSlot(const CallContext& call) {
 
 absl::Status ConnectionPool::WaitForFreeSlot(const CallContext& call,
                                              absl::Time give_up) {
-  while (free_slots_.empty()) {
+  // is_cancelled() is costly (gRPC plucks the call's completion queue: a
+  // futex syscall) and most waits are far shorter than kWaitPollInterval, so
+  // a call looks for its cancellation once per interval of waiting, not on
+  // every wake-up. A call cancelled in its last interval may still run its
+  // query; the watchdog stops it within the same interval.
+  absl::Time next_poll = absl::Now() + kWaitPollInterval;
+  while (true) {
     if (draining_) {
       return absl::UnavailableError("the server is shutting down");
     }
-    if (call.is_cancelled()) {
-      return absl::CancelledError(
-          "call cancelled while waiting for a database connection");
-    }
     const absl::Time now = absl::Now();
+    if (now >= next_poll) {
+      // Also when a slot is free: one freed just as the client gave up is
+      // not spent on a call that has ended.
+      if (call.is_cancelled()) {
+        return absl::CancelledError(
+            "call cancelled while waiting for a database connection");
+      }
+      next_poll = now + kWaitPollInterval;
+    }
+    if (!free_slots_.empty()) {
+      return absl::OkStatus();
+    }
     if (now >= give_up) {
       return absl::ResourceExhaustedError(absl::StrCat(
           "no database connection became free in time (pool of ", config_.size,
           "); raise --db_pool_size or the call's deadline"));
     }
-    slot_freed_.WaitWithDeadline(&mu_,
-                                 std::min(give_up, now + kWaitPollInterval));
+    slot_freed_.WaitWithDeadline(&mu_, std::min(give_up, next_poll));
   }
-  return absl::OkStatus();
 }
 
 void ConnectionPool::StopWaiters() {

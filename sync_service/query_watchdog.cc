@@ -1,5 +1,6 @@
 #include "sync_service/query_watchdog.h"
 
+#include <algorithm>
 #include <array>
 
 namespace asyncgrpc::sync {
@@ -27,12 +28,19 @@ QueryWatchdog::~QueryWatchdog() {
 
 QueryWatchdog::Watch QueryWatchdog::Start(PGcancel* cancel, absl::Time deadline,
                                           std::function<bool()> is_cancelled) {
+  const absl::Time next_poll = absl::Now() + kCancelPollInterval;
   absl::MutexLock lock(&mu_);
   const uint64_t id = next_id_++;
   entries_.emplace(id, Entry{.cancel = cancel,
                              .deadline = deadline,
-                             .is_cancelled = std::move(is_cancelled)});
-  wake_.Signal();
+                             .is_cancelled = std::move(is_cancelled),
+                             .next_poll = next_poll});
+  // Under load the watcher already looks within kCancelPollInterval, so most
+  // queries need not wake it.
+  if (const absl::Time due = std::min(deadline, next_poll); due < wake_at_) {
+    wake_at_ = due;  // until the watcher recomputes it
+    wake_.Signal();
+  }
   return Watch(this, id);
 }
 
@@ -48,26 +56,39 @@ bool QueryWatchdog::Fired(uint64_t id) const {
   return it != entries_.end() && it->second.fired;
 }
 
+absl::Time QueryWatchdog::CancelDueQueries() {
+  absl::Time next = absl::InfiniteFuture();
+  const absl::Time now = absl::Now();
+  for (auto& [id, entry] : entries_) {
+    if (entry.fired) {
+      continue;
+    }
+    bool cancel = now >= entry.deadline;
+    if (!cancel && now >= entry.next_poll) {
+      cancel = entry.is_cancelled();
+      entry.next_poll = now + kCancelPollInterval;
+    }
+    if (!cancel) {
+      next = std::min({next, entry.deadline, entry.next_poll});
+      continue;
+    }
+    // PQcancel blocks briefly (a new connection to the postmaster); holding
+    // the lock keeps the query's Watch, and so its PGcancel, alive until it
+    // returns.
+    std::array<char, 256> error{};
+    PQcancel(entry.cancel, error.data(), static_cast<int>(error.size()));
+    entry.fired = true;
+  }
+  return next;
+}
+
 void QueryWatchdog::Run() {
   absl::MutexLock lock(&mu_);
   while (!stopping_) {
-    const absl::Time now = absl::Now();
-    for (auto& [id, entry] : entries_) {
-      if (entry.fired || (now < entry.deadline && !entry.is_cancelled())) {
-        continue;
-      }
-      // PQcancel blocks briefly (a new connection to the postmaster); holding
-      // the lock keeps the query's Watch, and so its PGcancel, alive until it
-      // returns.
-      std::array<char, 256> error{};
-      PQcancel(entry.cancel, error.data(), static_cast<int>(error.size()));
-      entry.fired = true;
-    }
-    if (entries_.empty()) {
-      wake_.Wait(&mu_);
-    } else {
-      wake_.WaitWithTimeout(&mu_, kCancelPollInterval);
-    }
+    wake_at_ = CancelDueQueries();
+    // Ended queries are not removed from wake_at_: waking for one of them
+    // just finds the next due time.
+    wake_.WaitWithDeadline(&mu_, wake_at_);
   }
 }
 
