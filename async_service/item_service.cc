@@ -41,25 +41,21 @@ class DbCallReactor final : public grpc::ServerUnaryReactor {
   std::shared_ptr<DbRequest> request_;
 };
 
-// Starts `request`, whose completion builds a `Response` with `build`, writes
-// it to `response_body` and finishes the call.
-template <typename Response, typename Build>
+// Starts `request`, whose completion writes the answer to `response_body`
+// with `respond` and finishes the call.
+template <typename Respond>
 grpc::ServerUnaryReactor* RunQuery(AsyncPool& pool, absl::Duration delay,
                                    grpc::CallbackServerContext* context,
                                    std::shared_ptr<DbRequest> request,
                                    grpc::ByteBuffer* response_body,
-                                   Build build) {
+                                   Respond respond) {
   auto* reactor = new DbCallReactor(pool);
   request->deadline = CallDeadline(*context);
-  request->on_complete = [reactor, response_body, build = std::move(build)](
+  request->on_complete = [reactor, response_body, respond = std::move(respond)](
                              absl::StatusOr<PgResultPtr> result) {
     absl::Status status = result.status();
     if (status.ok()) {
-      Response response;
-      status = build(result->get(), response);
-      if (status.ok()) {
-        status = SerializeResponse(response, *response_body);
-      }
+      status = respond(result->get(), *response_body);
     }
     reactor->Finish(ToGrpcStatus(status));
   };
@@ -103,11 +99,13 @@ grpc::ServerUnaryReactor* ItemServiceImpl::GetItem(
   }
   auto db_request = std::make_shared<DbRequest>();
   BindGetItem(*id, db_request->query);
-  return RunQuery<items::v1::Item>(
-      pool_, upstream_delay_, context, std::move(db_request), response,
-      [id = *id](const PGresult* result, items::v1::Item& item) {
-        return BuildGetItemResponse(result, id, &item);
-      });
+  return RunQuery(pool_, upstream_delay_, context, std::move(db_request),
+                  response,
+                  [id = *id](const PGresult* result, grpc::ByteBuffer& body) {
+                    items::v1::Item item;
+                    RETURN_IF_ERROR(BuildGetItemResponse(result, id, &item));
+                    return SerializeResponse(item, body);
+                  });
 }
 
 grpc::ServerUnaryReactor* ItemServiceImpl::ListItems(
@@ -119,11 +117,12 @@ grpc::ServerUnaryReactor* ItemServiceImpl::ListItems(
   }
   auto db_request = std::make_shared<DbRequest>();
   BindListItems(*query, db_request->query);
-  return RunQuery<items::v1::ListItemsResponse>(
+  // Straight from the rows to the wire, no message in between (see
+  // SerializeListItemsResponse).
+  return RunQuery(
       pool_, upstream_delay_, context, std::move(db_request), response,
-      [query = *query](const PGresult* result,
-                       items::v1::ListItemsResponse& list) {
-        return BuildListItemsResponse(result, query, &list);
+      [query = *query](const PGresult* result, grpc::ByteBuffer& body) {
+        return SerializeListItemsResponse(result, query, body);
       });
 }
 

@@ -4,7 +4,10 @@
 //
 //   absl::Status status = BuildGetItemResponse(result, id, &item);  //
 //   NOT_FOUND if no row
+//   RETURN_IF_ERROR(SerializeListItemsResponse(result, query, *body));
 #pragma once
+
+#include <grpcpp/support/byte_buffer.h>
 
 #include <cstdint>
 
@@ -28,6 +31,16 @@ absl::Status BuildGetItemResponse(const PGresult* result, int64_t id,
 absl::Status BuildListItemsResponse(const PGresult* result,
                                     const ListItemsQuery& query,
                                     items::v1::ListItemsResponse* response);
+
+// What SerializeResponse makes of BuildListItemsResponse's message, byte for
+// byte, written straight from `result` into `body` (one slice of the exact
+// size) with no message in between: the services' ListItems path. Building the
+// message took four heap objects per item and three passes over it (fill,
+// size, write): 800 items cost ~250 us that way in bench/, ~105 us this way,
+// and the async service's CPU per ListItems call fell by about a third.
+absl::Status SerializeListItemsResponse(const PGresult* result,
+                                        const ListItemsQuery& query,
+                                        grpc::ByteBuffer& body);
 
 // Fills `item` from row `row`; INTERNAL if the result's columns are not the
 // items columns.

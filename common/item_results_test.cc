@@ -213,6 +213,11 @@ void ExpectInternalEverywhere(const PGresult* result, absl::string_view why) {
   status = BuildListItemsResponse(result, {.page_size = 10}, &response);
   EXPECT_EQ(status.code(), absl::StatusCode::kInternal)
       << why << ": " << status;
+
+  grpc::ByteBuffer body;
+  const absl::Status serialize_status =
+      SerializeListItemsResponse(result, {.page_size = 10}, body);
+  EXPECT_EQ(serialize_status, status) << why;
 }
 
 TEST(SchemaMismatchTest, TooFewColumns) {
@@ -445,6 +450,93 @@ TEST(BuildListItemsResponseTest, SameRowsSerializeToSameBytes) {
   ASSERT_TRUE(
       BuildListItemsResponse(b.get(), {.page_size = 3}, &response_b).ok());
   EXPECT_EQ(response_a.SerializeAsString(), response_b.SerializeAsString());
+}
+
+// --- SerializeListItemsResponse: the same bytes as the message path ---
+
+std::string BytesOf(const grpc::ByteBuffer& body) {
+  std::vector<grpc::Slice> slices;
+  EXPECT_TRUE(body.Dump(&slices).ok());
+  std::string bytes;
+  for (const grpc::Slice& slice : slices) {
+    bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+  }
+  return bytes;
+}
+
+// What the services answered before SerializeListItemsResponse: the message
+// BuildListItemsResponse fills, serialized by protobuf.
+void ExpectSameBytesAsMessage(const PGresult* result,
+                              const ListItemsQuery& query) {
+  items::v1::ListItemsResponse response;
+  ASSERT_TRUE(BuildListItemsResponse(result, query, &response).ok());
+  grpc::ByteBuffer body;
+  const absl::Status status = SerializeListItemsResponse(result, query, body);
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_EQ(BytesOf(body), response.SerializeAsString());
+}
+
+TEST(SerializeListItemsResponseTest, SeedSizedPageMatchesTheMessage) {
+  ResultPtr result = MakeItemResult(testing::ItemRows(800));
+  ExpectSameBytesAsMessage(result.get(), {.page_size = 1000});
+  ExpectSameBytesAsMessage(result.get(), {.page_size = 799});
+  ExpectSameBytesAsMessage(result.get(), {.page_size = 1});
+}
+
+TEST(SerializeListItemsResponseTest, EveryFieldAndTokenMatchTheMessage) {
+  ResultPtr result = MakeItemResult({DistinctRow(), DistinctRow()});
+  ExpectSameBytesAsMessage(result.get(), {.page_size = 1});
+  ExpectSameBytesAsMessage(result.get(), {.page_size = 2});
+}
+
+TEST(SerializeListItemsResponseTest, NegativeExtremeAndZeroValuesMatch) {
+  std::vector<Row> rows = testing::ItemRows(4);
+  rows[0].id = std::numeric_limits<int64_t>::min();
+  rows[0].number = -1;
+  rows[0].total = std::numeric_limits<int32_t>::min();
+  rows[0].hp = std::numeric_limits<int32_t>::max();
+  rows[0].attack = -255;
+  rows[0].defense = 0;
+  rows[1].id = 0;
+  rows[1].number = 0;
+  rows[1].speed = 127;
+  rows[1].sp_attack = 128;
+  rows[1].sp_defense = 16384;
+  rows[2].id = std::numeric_limits<int64_t>::max();
+  rows[2].number = std::numeric_limits<int32_t>::min();
+  ResultPtr result = MakeItemResult(rows);
+  ExpectSameBytesAsMessage(result.get(), {.page_size = 3});
+  ExpectSameBytesAsMessage(result.get(), {.page_size = 4});
+}
+
+TEST(SerializeListItemsResponseTest, NullsAndEmptyStringsMatch) {
+  std::vector<Row> rows = testing::ItemRows(3);
+  rows[0].type2 = std::nullopt;
+  rows[0].legendary = std::nullopt;
+  rows[1].name = "";
+  rows[1].type1 = "";
+  rows[1].type2 = "";
+  rows[1].legendary = false;
+  rows[2].name = std::string(300, 'x');  // a two-byte length prefix
+  rows[2].legendary = true;
+  ResultPtr result = MakeItemResult(rows, kTextOid);
+  ExpectSameBytesAsMessage(result.get(), {.page_size = 3});
+
+  std::vector<Cell> cells = DistinctRow().Cells();
+  for (Cell& cell : cells) {
+    cell = std::nullopt;
+  }
+  result = MakeResult(ItemColumns(), {cells, cells});
+  ExpectSameBytesAsMessage(result.get(), {.page_size = 1});
+}
+
+TEST(SerializeListItemsResponseTest, NoRowsIsAnEmptyBody) {
+  ResultPtr result = MakeItemResult({});
+  ExpectSameBytesAsMessage(result.get(), {.page_size = 10});
+  grpc::ByteBuffer body;
+  ASSERT_TRUE(
+      SerializeListItemsResponse(result.get(), {.page_size = 10}, body).ok());
+  EXPECT_EQ(BytesOf(body), "");
 }
 
 }  // namespace

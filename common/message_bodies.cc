@@ -1,8 +1,10 @@
 #include "common/message_bodies.h"
 
-#include <grpcpp/impl/codegen/proto_utils.h>
 #include <grpcpp/support/proto_buffer_reader.h>
+#include <grpcpp/support/slice.h>
 
+#include <cstdint>
+#include <limits>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -39,15 +41,26 @@ absl::StatusOr<ListItemsQuery> ParseListItems(const grpc::ByteBuffer& body) {
 
 absl::Status SerializeResponse(const google::protobuf::Message& response,
                                grpc::ByteBuffer& body) {
-  bool own_buffer = false;
-  const grpc::Status status =
-      grpc::SerializationTraits<google::protobuf::Message>::Serialize(
-          response, &body, &own_buffer);
-  if (!status.ok()) {
+  // One pass to size the message, one to write it into a single slice of that
+  // size. gRPC's own serializer sizes the message twice for anything over a
+  // few bytes (once itself, once inside SerializeToZeroCopyStream) and writes
+  // through a stream: this takes a fifth less CPU (bench/: 50 -> 40 us for an
+  // 800-item list, 160 -> 130 ns for one Item).
+  const size_t size = response.ByteSizeLong();
+  if (size > static_cast<size_t>(std::numeric_limits<int>::max())) {
     return absl::InternalError(
         absl::StrCat("cannot serialize ", response.GetDescriptor()->full_name(),
-                     ": ", status.error_message()));
+                     ": ", size, " bytes is over protobuf's 2 GiB limit"));
   }
+  grpc::Slice slice(size);
+  uint8_t* const begin = const_cast<uint8_t*>(slice.begin());
+  if (response.SerializeWithCachedSizesToArray(begin) != begin + size) {
+    return absl::InternalError(
+        absl::StrCat("cannot serialize ", response.GetDescriptor()->full_name(),
+                     ": it changed size while being written"));
+  }
+  grpc::ByteBuffer serialized(&slice, 1);
+  body.Swap(&serialized);
   return absl::OkStatus();
 }
 

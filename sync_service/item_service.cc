@@ -63,9 +63,9 @@ absl::Status ListItems(ConnectionPool& pool, absl::Duration upstream_delay,
   BindListItems(list_query, query);
   ASSIGN_OR_RETURN(PgResultPtr result,
                    pool.Execute(query, CallContextOf(context)));
-  items::v1::ListItemsResponse response;
-  RETURN_IF_ERROR(BuildListItemsResponse(result.get(), list_query, &response));
-  return SerializeResponse(response, response_body);
+  // Straight from the rows to the wire, no message in between (see
+  // SerializeListItemsResponse).
+  return SerializeListItemsResponse(result.get(), list_query, response_body);
 }
 
 // Registers `handler` under `method` as a blocking unary RPC on raw bodies:
