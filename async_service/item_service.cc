@@ -28,14 +28,6 @@ class DbCallReactor final : public grpc::ServerUnaryReactor {
 
   void OnDone() override { delete this; }
 
-  // Both reactions are trivial and never block (OnCancel only posts to an
-  // event loop), so gRPC may run them on the thread that sees the event instead
-  // of handing each call's OnDone to its executor thread: that hand-off cost a
-  // futex wake-up and a context switch per call (a fifth of the server's CPU
-  // in perf). gRPC 1.51 marks this hook "not API, for internally-defined
-  // reactors with trivial reactions", which ours are; recheck on an upgrade.
-  bool InternalInlineable() override { return true; }
-
  private:
   AsyncPool& pool_;
   std::shared_ptr<DbRequest> request_;
