@@ -28,8 +28,8 @@ class AsyncPool {
  public:
   struct Options {
     DbPoolConfig pool;
-    int event_loops = 1;
-    int pipeline_depth = 8;
+    int event_loops = 2;
+    int pipeline_depth = 32;
     // Requests waiting for a connection, over all loops, before
     // RESOURCE_EXHAUSTED.
     int max_pending = 1000;
