@@ -28,7 +28,7 @@ struct ShardOptions {
   DbPoolConfig pool;
   // This shard's share of the pool.
   int connections = 1;
-  int pipeline_depth = 8;
+  int pipeline_depth = 32;
   int max_pending = 1000;
 };
 

@@ -8,7 +8,7 @@
 #include "async_service/async_pool.h"
 #include "async_service/item_service.h"
 #include "common/flags.h"
-#include "common/mutex_debug.h"
+#include "common/runtime_settings.h"
 #include "common/server_runner.h"
 #include "common/service_config.h"
 
@@ -34,7 +34,7 @@ ABSL_FLAG(bool, serve_from_memory, false,
 int main(int argc, char** argv) {
   using namespace asyncgrpc;
   BlockTerminationSignals();
-  DisableMutexDeadlockDetection();
+  ApplyRuntimeSettings();
   ParseFlagsOrExit(argc, argv,
                    "Serves items.v1.ItemService from PostgreSQL on gRPC's "
                    "callback API (no thread waits on the database).");

@@ -27,7 +27,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "common/flags.h"
-#include "common/mutex_debug.h"
+#include "common/runtime_settings.h"
 #include "loadgen/config.h"
 #include "loadgen/merge.h"
 #include "loadgen/outputs.h"
@@ -423,7 +423,7 @@ int Merge(const std::vector<std::string>& inputs, int argc, char** argv) {
 int main(int argc, char** argv) {
   using namespace asyncgrpc;
   using namespace asyncgrpc::loadgen;
-  DisableMutexDeadlockDetection();
+  ApplyRuntimeSettings();
   const std::vector<std::string> args = ParseFlagsOrExit(
       argc, argv,
       "Ramps load against items.v1.ItemService targets and compares them:\n"

@@ -3,7 +3,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "common/flags.h"
-#include "common/mutex_debug.h"
+#include "common/runtime_settings.h"
 #include "common/server_runner.h"
 #include "common/service_config.h"
 #include "sync_service/connection_pool.h"
@@ -20,7 +20,7 @@ ABSL_FLAG(int, max_pollers, 8,
 int main(int argc, char** argv) {
   using namespace asyncgrpc;
   BlockTerminationSignals();
-  DisableMutexDeadlockDetection();
+  ApplyRuntimeSettings();
   ParseFlagsOrExit(argc, argv,
                    "Serves items.v1.ItemService from PostgreSQL on gRPC's "
                    "synchronous API (a thread per in-flight call).");

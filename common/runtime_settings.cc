@@ -1,11 +1,14 @@
-#include "common/mutex_debug.h"
+#include "common/runtime_settings.h"
+
+#include <malloc.h>
 
 #include "absl/synchronization/mutex.h"
 
 namespace asyncgrpc {
 
-void DisableMutexDeadlockDetection() {
+void ApplyRuntimeSettings() {
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  mallopt(M_ARENA_MAX, 2);
 }
 
 }  // namespace asyncgrpc
