@@ -236,7 +236,13 @@ TEST_P(FailureTest, CallsEndedWhileQueuedNeverReachTheDatabase) {
 }
 
 TEST_P(FailureTest, SigtermLetsInFlightCallsFinishThenExitsZero) {
-  StartService({"--db_pool_size=4", "--shutdown_grace=10s"});
+  // One query per connection, so that each call waits in a session of its own
+  // (the async service would otherwise pipeline calls that arrive together on
+  // one connection, and fewer sessions would show up waiting).
+  std::vector<std::string> flags = GetParam().one_query_per_connection_flags;
+  flags.push_back("--db_pool_size=4");
+  flags.push_back("--shutdown_grace=10s");
+  StartService(flags);
   auto lock = LockTable();
   constexpr int kCalls = 4;
   std::vector<std::future<grpc::Status>> calls;
