@@ -137,7 +137,9 @@ int DbShard::PickConnection() const {
     }
     // Fill the batch this turn has begun before opening another: PostgreSQL
     // answers a batch with one write (it flushes at each sync), so queries
-    // sharing a sync cost it far less than one sync each.
+    // sharing a sync cost it far less than one sync each. (Sending to idle
+    // connections first instead cost 10-25% of GetItem calls/s; the price is
+    // that a query that waits holds up its batch.)
     if (c.unsynced > 0) {
       return i;
     }

@@ -1,7 +1,9 @@
 // The connections one event loop owns, and the queue of requests waiting for
 // them. Connections are non-blocking libpq in pipeline mode: up to
-// `pipeline_depth` queries in flight each, answered in order. Everything here
-// runs on the loop thread; other threads reach it through EventLoop::Post.
+// `pipeline_depth` queries in flight each, answered in order; the queries one
+// loop turn sends on a connection go out together behind one sync (see
+// PickConnection). Everything here runs on the loop thread; other threads
+// reach it through EventLoop::Post.
 //
 // A request is queued until a connection has room (then sent), and completes
 // once: with its result; RESOURCE_EXHAUSTED when the queue is full or no room
