@@ -94,9 +94,7 @@ grpc::ServerUnaryReactor* ItemServiceImpl::GetItem(
   return RunQuery(pool_, upstream_delay_, context, std::move(db_request),
                   response,
                   [id = *id](const PGresult* result, grpc::ByteBuffer& body) {
-                    items::v1::Item item;
-                    RETURN_IF_ERROR(BuildGetItemResponse(result, id, &item));
-                    return SerializeResponse(item, body);
+                    return SerializeGetItemResponse(result, id, body);
                   });
 }
 
@@ -109,8 +107,6 @@ grpc::ServerUnaryReactor* ItemServiceImpl::ListItems(
   }
   auto db_request = std::make_shared<DbRequest>();
   BindListItems(*query, db_request->query);
-  // Straight from the rows to the wire, no message in between (see
-  // SerializeListItemsResponse).
   return RunQuery(
       pool_, upstream_delay_, context, std::move(db_request), response,
       [query = *query](const PGresult* result, grpc::ByteBuffer& body) {

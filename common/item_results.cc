@@ -2,17 +2,16 @@
 
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/wire_format_lite.h>
-#include <grpcpp/support/slice.h>
 
 #include <array>
 #include <cstring>
-#include <limits>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "common/big_endian.h"
+#include "common/message_bodies.h"
 #include "common/page_token.h"
 #include "common/status_macros.h"
 
@@ -250,6 +249,20 @@ uint8_t* WriteItem(const ItemCells& c, uint8_t* out) {
   return out;
 }
 
+// The rows of a list result that make the page (BindListItems asks for one
+// more), and whether that extra row came, i.e. whether a next page exists.
+struct Page {
+  int rows;
+  bool has_next;
+};
+
+Page PageOf(const PGresult* result, const ListItemsQuery& query) {
+  const int rows = PQntuples(result);
+  const int page_rows = rows > query.page_size ? query.page_size : rows;
+  return {.rows = page_rows,
+          .has_next = rows > query.page_size && page_rows > 0};
+}
+
 }  // namespace
 
 absl::Status ReadItemRow(const PGresult* result, int row,
@@ -279,68 +292,63 @@ absl::Status BuildListItemsResponse(const PGresult* result,
   if (absl::Status status = CheckColumns(result); !status.ok()) {
     return status;
   }
-  const int rows = PQntuples(result);
-  const int page_rows = rows > query.page_size ? query.page_size : rows;
-  response->mutable_items()->Reserve(page_rows);
-  for (int row = 0; row < page_rows; ++row) {
+  const Page page = PageOf(result, query);
+  response->mutable_items()->Reserve(page.rows);
+  for (int row = 0; row < page.rows; ++row) {
     FillItem(result, row, response->add_items());
   }
-  if (rows > query.page_size && page_rows > 0) {
-    const items::v1::Item& last = response->items(page_rows - 1);
+  if (page.has_next) {
+    const items::v1::Item& last = response->items(page.rows - 1);
     response->set_next_page_token(
         EncodePageToken({.number = last.number(), .id = last.id()}));
   }
   return absl::OkStatus();
 }
 
+absl::Status SerializeGetItemResponse(const PGresult* result, int64_t id,
+                                      grpc::ByteBuffer& body) {
+  items::v1::Item item;
+  RETURN_IF_ERROR(BuildGetItemResponse(result, id, &item));
+  return SerializeResponse(item, body);
+}
+
 absl::Status SerializeListItemsResponse(const PGresult* result,
                                         const ListItemsQuery& query,
                                         grpc::ByteBuffer& body) {
   RETURN_IF_ERROR(CheckColumns(result));
-  const int rows = PQntuples(result);
-  const int page_rows = rows > query.page_size ? query.page_size : rows;
+  const Page page = PageOf(result, query);
   // Pass one reads every cell once and sizes each item (its length prefix
   // comes before it); pass two writes them into one slice of the exact size.
   std::vector<ItemCells> items;
-  items.reserve(page_rows);
+  items.reserve(page.rows);
   size_t size = 0;
-  for (int row = 0; row < page_rows; ++row) {
+  for (int row = 0; row < page.rows; ++row) {
     ItemCells& item = items.emplace_back(ReadCells(result, row));
     item.size = ItemSize(item);
     size += 1 + WireFormatLite::LengthDelimitedSize(item.size);
   }
   std::string next_page_token;
-  if (rows > query.page_size && page_rows > 0) {
+  if (page.has_next) {
     next_page_token =
         EncodePageToken({.number = items.back().number, .id = items.back().id});
   }
   size += BytesFieldSize(next_page_token);
-  if (size > static_cast<size_t>(std::numeric_limits<int>::max())) {
-    return absl::InternalError(
-        absl::StrCat("cannot serialize items.v1.ListItemsResponse: ", size,
-                     " bytes is over protobuf's 2 GiB limit"));
-  }
-  grpc::Slice slice(size);
-  uint8_t* const begin = const_cast<uint8_t*>(slice.begin());
-  uint8_t* out = begin;
-  for (const ItemCells& item : items) {
-    out = WireFormatLite::WriteTagToArray(
-        items::v1::ListItemsResponse::kItemsFieldNumber,
-        WireFormatLite::WIRETYPE_LENGTH_DELIMITED, out);
-    out = CodedOutputStream::WriteVarint32ToArray(
-        static_cast<uint32_t>(item.size), out);
-    out = WriteItem(item, out);
-  }
-  out = WriteStringField(
-      items::v1::ListItemsResponse::kNextPageTokenFieldNumber, next_page_token,
-      "items.v1.ListItemsResponse.next_page_token", out);
-  if (out != begin + size) {
-    return absl::InternalError(absl::StrCat("ListItemsResponse sized ", size,
-                                            " bytes but wrote ", out - begin));
-  }
-  grpc::ByteBuffer serialized(&slice, 1);
-  body.Swap(&serialized);
-  return absl::OkStatus();
+  return WriteBody(
+      size, items::v1::ListItemsResponse::descriptor()->full_name(),
+      [&](uint8_t* out) {
+        for (const ItemCells& item : items) {
+          out = WireFormatLite::WriteTagToArray(
+              items::v1::ListItemsResponse::kItemsFieldNumber,
+              WireFormatLite::WIRETYPE_LENGTH_DELIMITED, out);
+          out = CodedOutputStream::WriteVarint32ToArray(
+              static_cast<uint32_t>(item.size), out);
+          out = WriteItem(item, out);
+        }
+        return WriteStringField(
+            items::v1::ListItemsResponse::kNextPageTokenFieldNumber,
+            next_page_token, "items.v1.ListItemsResponse.next_page_token", out);
+      },
+      body);
 }
 
 }  // namespace asyncgrpc

@@ -4,6 +4,7 @@
 //
 //   absl::Status status = BuildGetItemResponse(result, id, &item);  //
 //   NOT_FOUND if no row
+//   RETURN_IF_ERROR(SerializeGetItemResponse(result, id, *body));
 //   RETURN_IF_ERROR(SerializeListItemsResponse(result, query, *body));
 #pragma once
 
@@ -31,6 +32,11 @@ absl::Status BuildGetItemResponse(const PGresult* result, int64_t id,
 absl::Status BuildListItemsResponse(const PGresult* result,
                                     const ListItemsQuery& query,
                                     items::v1::ListItemsResponse* response);
+
+// BuildGetItemResponse's Item, serialized into `body`: the services' GetItem
+// path.
+absl::Status SerializeGetItemResponse(const PGresult* result, int64_t id,
+                                      grpc::ByteBuffer& body);
 
 // What SerializeResponse makes of BuildListItemsResponse's message, byte for
 // byte, written straight from `result` into `body` (one slice of the exact

@@ -41,23 +41,31 @@ absl::StatusOr<ListItemsQuery> ParseListItems(const grpc::ByteBuffer& body) {
 
 absl::Status SerializeResponse(const google::protobuf::Message& response,
                                grpc::ByteBuffer& body) {
-  // One pass to size the message, one to write it into a single slice of that
-  // size. gRPC's own serializer sizes the message twice for anything over a
-  // few bytes (once itself, once inside SerializeToZeroCopyStream) and writes
-  // through a stream: this takes a fifth less CPU (bench/: 50 -> 40 us for an
-  // 800-item list, 160 -> 130 ns for one Item).
-  const size_t size = response.ByteSizeLong();
+  // bench/: 50 -> 40 us for an 800-item list, 160 -> 130 ns for one Item,
+  // against gRPC's SerializationTraits.
+  return WriteBody(
+      response.ByteSizeLong(), response.GetDescriptor()->full_name(),
+      [&response](uint8_t* out) {
+        return response.SerializeWithCachedSizesToArray(out);
+      },
+      body);
+}
+
+absl::Status WriteBody(size_t size, absl::string_view message,
+                       absl::FunctionRef<uint8_t*(uint8_t*)> write,
+                       grpc::ByteBuffer& body) {
   if (size > static_cast<size_t>(std::numeric_limits<int>::max())) {
-    return absl::InternalError(
-        absl::StrCat("cannot serialize ", response.GetDescriptor()->full_name(),
-                     ": ", size, " bytes is over protobuf's 2 GiB limit"));
+    return absl::InternalError(absl::StrCat("cannot serialize ", message, ": ",
+                                            size,
+                                            " bytes is over protobuf's 2 GiB "
+                                            "limit"));
   }
   grpc::Slice slice(size);
   uint8_t* const begin = const_cast<uint8_t*>(slice.begin());
-  if (response.SerializeWithCachedSizesToArray(begin) != begin + size) {
-    return absl::InternalError(
-        absl::StrCat("cannot serialize ", response.GetDescriptor()->full_name(),
-                     ": it changed size while being written"));
+  if (const uint8_t* end = write(begin); end != begin + size) {
+    return absl::InternalError(absl::StrCat("cannot serialize ", message,
+                                            ": sized ", size,
+                                            " bytes but wrote ", end - begin));
   }
   grpc::ByteBuffer serialized(&slice, 1);
   body.Swap(&serialized);

@@ -12,8 +12,13 @@
 #include <google/protobuf/message.h>
 #include <grpcpp/support/byte_buffer.h>
 
+#include <cstddef>
+#include <cstdint>
+
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "common/request_validation.h"
 
 namespace asyncgrpc {
@@ -35,5 +40,14 @@ absl::StatusOr<ListItemsQuery> ParseListItems(const grpc::ByteBuffer& body);
 // INTERNAL if protobuf cannot serialize `response` (it never should).
 absl::Status SerializeResponse(const google::protobuf::Message& response,
                                grpc::ByteBuffer& body);
+
+// Sets `body` to one slice of exactly `size` bytes that `write` fills (it
+// returns the end of what it wrote). INTERNAL naming `message` if `size` is
+// over protobuf's 2 GiB limit or `write` wrote another amount. One pass sizes,
+// one writes: gRPC's own serializer sizes a message twice and writes through
+// a stream.
+absl::Status WriteBody(size_t size, absl::string_view message,
+                       absl::FunctionRef<uint8_t*(uint8_t*)> write,
+                       grpc::ByteBuffer& body);
 
 }  // namespace asyncgrpc

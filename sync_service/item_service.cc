@@ -47,9 +47,7 @@ absl::Status GetItem(ConnectionPool& pool, absl::Duration upstream_delay,
   BindGetItem(id, query);
   ASSIGN_OR_RETURN(PgResultPtr result,
                    pool.Execute(query, CallContextOf(context)));
-  items::v1::Item response;
-  RETURN_IF_ERROR(BuildGetItemResponse(result.get(), id, &response));
-  return SerializeResponse(response, response_body);
+  return SerializeGetItemResponse(result.get(), id, response_body);
 }
 
 absl::Status ListItems(ConnectionPool& pool, absl::Duration upstream_delay,
@@ -63,8 +61,6 @@ absl::Status ListItems(ConnectionPool& pool, absl::Duration upstream_delay,
   BindListItems(list_query, query);
   ASSIGN_OR_RETURN(PgResultPtr result,
                    pool.Execute(query, CallContextOf(context)));
-  // Straight from the rows to the wire, no message in between (see
-  // SerializeListItemsResponse).
   return SerializeListItemsResponse(result.get(), list_query, response_body);
 }
 
