@@ -251,16 +251,15 @@ void DbShard::SyncAll() {
   }
 }
 
-std::vector<std::shared_ptr<DbRequest>> DbShard::TakeQueries(Connection& c) {
+std::vector<std::shared_ptr<DbRequest>> DbShard::CloseAndTakeQueries(
+    int index) {
   std::vector<std::shared_ptr<DbRequest>> requests;
-  for (Pending& pending : c.in_flight) {
+  for (Pending& pending : connections_[index].in_flight) {
     if (pending.kind == Pending::Kind::kQuery) {
       requests.push_back(std::move(pending.request));
     }
   }
-  c.in_flight.clear();
-  c.queries = 0;
-  c.unsynced = 0;
+  CloseConnection(index);
   return requests;
 }
 
@@ -303,12 +302,11 @@ void DbShard::Close(const absl::Status& why) {
   FailQueued(why);
   for (int i = 0; i < static_cast<int>(connections_.size()); ++i) {
     Connection& c = connections_[i];
-    for (const std::shared_ptr<DbRequest>& request : TakeQueries(c)) {
-      Finish(*request, why);
-    }
     loop_.CancelTimer(c.timer);
     c.timer = 0;
-    CloseConnection(i);
+    for (const std::shared_ptr<DbRequest>& request : CloseAndTakeQueries(i)) {
+      Finish(*request, why);
+    }
   }
 }
 
@@ -389,8 +387,7 @@ void DbShard::ConnectEstablished(int index) {
   if (options_.pool.connect_per_request) {
     c.state = State::kReady;
     if (c.in_flight.empty() || c.in_flight.front().request->IsComplete()) {
-      TakeQueries(c);  // its call ended while we connected
-      CloseConnection(index);
+      CloseConnection(index);  // its call ended while we connected
       Pump();
       return;
     }
@@ -420,8 +417,8 @@ void DbShard::ConnectFailed(int index, const absl::Status& status) {
   Connection& c = connections_[index];
   loop_.CancelTimer(c.timer);
   c.timer = 0;
-  const std::vector<std::shared_ptr<DbRequest>> waiting = TakeQueries(c);
-  CloseConnection(index);
+  const std::vector<std::shared_ptr<DbRequest>> waiting =
+      CloseAndTakeQueries(index);
   for (const std::shared_ptr<DbRequest>& request : waiting) {
     Finish(*request, status);
   }
@@ -450,8 +447,7 @@ void DbShard::ConnectFailed(int index, const absl::Status& status) {
 void DbShard::ConnectionLost(int index, const absl::Status& status) {
   Connection& c = connections_[index];
   const bool was_serving = c.served;
-  std::vector<std::shared_ptr<DbRequest>> lost = TakeQueries(c);
-  CloseConnection(index);
+  std::vector<std::shared_ptr<DbRequest>> lost = CloseAndTakeQueries(index);
   for (std::shared_ptr<DbRequest>& request : lost) {
     if (request->IsComplete()) {
       continue;

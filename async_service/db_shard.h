@@ -132,8 +132,8 @@ class DbShard {
   void CancelHeadIfAbandoned(int index);
   // The query `c` runs now (or runs next), if any.
   static const DbRequest* HeadQuery(const Connection& c);
-  // Every request of `c` sent and not yet answered.
-  static std::vector<std::shared_ptr<DbRequest>> TakeQueries(Connection& c);
+  // Closes the connection and returns its requests sent and not yet answered.
+  std::vector<std::shared_ptr<DbRequest>> CloseAndTakeQueries(int index);
 
   absl::Status DatabaseStatus(int index) const;
 

@@ -14,13 +14,11 @@
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50052",
           "host:port to serve on; port 0 picks a free port");
-// Defaults measured with scripts/ceilings on a 2-core machine: two loops and
-// 32-deep pipelines gave ~25-35% more GetItem calls/s than one loop and 8
-// (bigger batches per sync; the loops share the work of finishing calls).
-ABSL_FLAG(int, event_loops, 2,
+ABSL_FLAG(int, event_loops, asyncgrpc::async::AsyncPool::Options().event_loops,
           "event-loop threads driving the database connections (at most "
           "--db_pool_size)");
-ABSL_FLAG(int, pipeline_depth, 32,
+ABSL_FLAG(int, pipeline_depth,
+          asyncgrpc::async::AsyncPool::Options().pipeline_depth,
           "queries in flight per connection (libpq pipeline mode); 1 = no "
           "pipelining");
 ABSL_FLAG(int, max_pending, 1000,
