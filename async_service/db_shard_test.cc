@@ -5,7 +5,6 @@
 #include "async_service/db_shard.h"
 
 #include <memory>
-#include <optional>
 #include <vector>
 
 #include "absl/synchronization/notification.h"
@@ -18,7 +17,6 @@ namespace {
 
 using ::asyncgrpc::testing::HeldConnection;
 using ::asyncgrpc::testing::PostgresCluster;
-using ::asyncgrpc::testing::TempDir;
 
 // One GetItem request and what it completed with.
 struct Call {
@@ -46,10 +44,7 @@ struct Call {
 class DbShardTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto dir = TempDir::Create();
-    ASSERT_TRUE(dir.ok()) << dir.status();
-    dir_.emplace(*std::move(dir));
-    auto cluster = PostgresCluster::Start(dir_->path() + "/pgdata");
+    auto cluster = PostgresCluster::StartPrivate();
     ASSERT_TRUE(cluster.ok()) << cluster.status();
     cluster_ = *std::move(cluster);
   }
@@ -100,7 +95,6 @@ class DbShardTest : public ::testing::Test {
     });
   }
 
-  std::optional<TempDir> dir_;
   std::unique_ptr<PostgresCluster> cluster_;
   Canceller canceller_;
   std::unique_ptr<EventLoop> loop_;

@@ -23,10 +23,7 @@ using items::v1::Item;
 class FailureTest : public ::testing::TestWithParam<ServiceKind> {
  protected:
   void SetUp() override {
-    auto dir = TempDir::Create();
-    ASSERT_TRUE(dir.ok()) << dir.status();
-    dir_.emplace(*std::move(dir));
-    auto cluster = PostgresCluster::Start(dir_->path() + "/pgdata");
+    auto cluster = PostgresCluster::StartPrivate();
     ASSERT_TRUE(cluster.ok()) << cluster.status();
     cluster_ = *std::move(cluster);
   }
@@ -78,7 +75,6 @@ class FailureTest : public ::testing::TestWithParam<ServiceKind> {
     return *std::move(holder);
   }
 
-  std::optional<TempDir> dir_;
   std::unique_ptr<PostgresCluster> cluster_;
   std::unique_ptr<RunningService> service_;
   std::unique_ptr<items::v1::ItemService::Stub> stub_;

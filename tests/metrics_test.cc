@@ -295,7 +295,6 @@ class MetricsTest : public ::testing::TestWithParam<ServiceKind> {
 
   // A database of the test's own, for tests that lock its table; declared
   // first, so the service stops before it does.
-  std::optional<TempDir> dir_;
   std::unique_ptr<PostgresCluster> cluster_;
   std::unique_ptr<RunningService> service_;
   std::unique_ptr<items::v1::ItemService::Stub> stub_;
@@ -402,10 +401,7 @@ TEST_P(MetricsTest, CountsEveryCallByMethodAndCode) {
 // connections busy, the queries in flight and the calls waiting, then all idle
 // again once the lock goes. This test owns its database.
 TEST_P(MetricsTest, PoolGaugesFollowCallsHeldAtTheDatabase) {
-  absl::StatusOr<TempDir> dir = TempDir::Create();
-  ASSERT_TRUE(dir.ok()) << dir.status();
-  dir_.emplace(*std::move(dir));
-  auto cluster = PostgresCluster::Start(dir_->path() + "/pgdata");
+  auto cluster = PostgresCluster::StartPrivate();
   ASSERT_TRUE(cluster.ok()) << cluster.status();
   cluster_ = *std::move(cluster);
   std::vector<std::string> flags = {"--db_pool_size=2",

@@ -135,6 +135,17 @@ absl::StatusOr<std::unique_ptr<PostgresCluster>> PostgresCluster::Start(
   return cluster;
 }
 
+absl::StatusOr<std::unique_ptr<PostgresCluster>>
+PostgresCluster::StartPrivate() {
+  absl::StatusOr<TempDir> dir = TempDir::Create();
+  if (!dir.ok()) return dir.status();
+  absl::StatusOr<std::unique_ptr<PostgresCluster>> cluster =
+      Start(dir->path() + "/pgdata");
+  if (!cluster.ok()) return cluster.status();
+  (*cluster)->owned_dir_.emplace(*std::move(dir));
+  return cluster;
+}
+
 PostgresCluster::~PostgresCluster() {
   if (!running_) return;
   absl::Status status = Stop();

@@ -4,16 +4,14 @@
 // directory for its data, and Query / HeldConnection give tests direct libpq
 // access (e.g. to inspect pg_stat_activity or to hold a table lock).
 //
-//   // Members are destroyed in reverse order: declare TempDir first so the
-//   // cluster is stopped before its data directory is removed.
-//   absl::StatusOr<TempDir> dir = TempDir::Create();
-//   auto cluster = PostgresCluster::Start(dir->path() + "/pgdata");
+//   auto cluster = PostgresCluster::StartPrivate();  // in a TempDir of its own
 //   ...
 //   ASSERT_TRUE((*cluster)->Stop().ok());     // database outage
 //   ASSERT_TRUE((*cluster)->Restart().ok());  // ... and its return
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -26,6 +24,30 @@ struct pg_conn;  // libpq's PGconn.
 
 namespace asyncgrpc::testing {
 
+// A directory created with mkdtemp under /tmp, chmod 0755 so that the
+// postgres OS user can traverse it, and removed recursively on destruction.
+// Movable, not copyable.
+class TempDir {
+ public:
+  // `prefix` becomes /tmp/<prefix>XXXXXX.
+  static absl::StatusOr<TempDir> Create(
+      std::string_view prefix = "asyncgrpc-test-");
+
+  TempDir(TempDir&& other) noexcept;
+  TempDir& operator=(TempDir&& other) noexcept;
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  ~TempDir();
+
+  const std::string& path() const { return path_; }
+
+ private:
+  explicit TempDir(std::string path) : path_(std::move(path)) {}
+  void Remove();
+
+  std::string path_;  // Empty when moved from.
+};
+
 // A private PostgreSQL cluster managed by scripts/local-postgres.
 class PostgresCluster {
  public:
@@ -35,6 +57,10 @@ class PostgresCluster {
   // the test log. On failure a best-effort `stop` is attempted.
   static absl::StatusOr<std::unique_ptr<PostgresCluster>> Start(
       std::string data_dir, int port = 0, int items = 800);
+
+  // Start() in a TempDir of its own, removed once the cluster has stopped:
+  // for the tests that stop the database or lock its tables.
+  static absl::StatusOr<std::unique_ptr<PostgresCluster>> StartPrivate();
 
   PostgresCluster(const PostgresCluster&) = delete;
   PostgresCluster& operator=(const PostgresCluster&) = delete;
@@ -66,35 +92,13 @@ class PostgresCluster {
 
   absl::Status RunStart();
 
+  // StartPrivate's directory; declared first, so it goes after the rest.
+  std::optional<TempDir> owned_dir_;
   const std::string data_dir_;
   const int port_;
   const int items_;
   std::string uri_;
   bool running_ = false;
-};
-
-// A directory created with mkdtemp under /tmp, chmod 0755 so that the
-// postgres OS user can traverse it, and removed recursively on destruction.
-// Movable, not copyable.
-class TempDir {
- public:
-  // `prefix` becomes /tmp/<prefix>XXXXXX.
-  static absl::StatusOr<TempDir> Create(
-      std::string_view prefix = "asyncgrpc-test-");
-
-  TempDir(TempDir&& other) noexcept;
-  TempDir& operator=(TempDir&& other) noexcept;
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir();
-
-  const std::string& path() const { return path_; }
-
- private:
-  explicit TempDir(std::string path) : path_(std::move(path)) {}
-  void Remove();
-
-  std::string path_;  // Empty when moved from.
 };
 
 // Query results in text form: rows of columns. SQL NULL becomes "".
