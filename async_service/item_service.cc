@@ -68,13 +68,7 @@ grpc::ServerUnaryReactor* AnswerFromMemory(AsyncPool& pool,
                                            const MemoryItems& memory,
                                            int64_t id,
                                            grpc::ByteBuffer* response) {
-  const std::string* item = memory.Find(id);
-  if (item == nullptr) {
-    return FinishNow(pool, ItemNotFoundError(id));
-  }
-  grpc::Slice slice(*item);
-  *response = grpc::ByteBuffer(&slice, 1);
-  return FinishNow(pool, absl::OkStatus());
+  return FinishNow(pool, memory.Answer(id, *response));
 }
 
 }  // namespace

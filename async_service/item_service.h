@@ -7,7 +7,7 @@
 #pragma once
 
 #include "async_service/async_pool.h"
-#include "async_service/memory_items.h"
+#include "common/memory_items.h"
 #include "items/v1/items.grpc.pb.h"
 
 namespace asyncgrpc::async {

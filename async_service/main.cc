@@ -1,13 +1,12 @@
 // async_service: items.v1.ItemService on gRPC's callback API and non-blocking,
 // pipelined libpq driven by the service's own event loops.
-#include <iostream>
-#include <optional>
+#include <memory>
 
 #include "absl/flags/flag.h"
-#include "absl/strings/str_cat.h"
 #include "async_service/async_pool.h"
 #include "async_service/item_service.h"
 #include "common/flags.h"
+#include "common/memory_items.h"
 #include "common/runtime_settings.h"
 #include "common/server_runner.h"
 #include "common/service_config.h"
@@ -24,10 +23,6 @@ ABSL_FLAG(int, pipeline_depth,
 ABSL_FLAG(int, max_pending, 1000,
           "calls waiting for a database connection before new ones get "
           "RESOURCE_EXHAUSTED");
-ABSL_FLAG(bool, serve_from_memory, false,
-          "BENCHMARK MODE: read the items table once at start-up and answer "
-          "GetItem from memory, never from the database (ListItems still "
-          "queries it); scripts/ceilings uses it to measure gRPC alone");
 
 int main(int argc, char** argv) {
   using namespace asyncgrpc;
@@ -55,23 +50,9 @@ int main(int argc, char** argv) {
                          .pipeline_depth = pipeline_depth,
                          .max_pending = max_pending});
   pool.WaitUntilReady(absl::Now() + config.pool.connect_timeout);
-  std::optional<async::MemoryItems> memory;
-  if (absl::GetFlag(FLAGS_serve_from_memory)) {
-    absl::StatusOr<async::MemoryItems> loaded = async::MemoryItems::Load(
-        config.pool.db, absl::Now() + absl::Seconds(30));
-    if (!loaded.ok()) {
-      ExitWithUsageError(
-          absl::StrCat("--serve_from_memory: cannot read the "
-                       "items table: ",
-                       loaded.status().message()));
-    }
-    memory = *std::move(loaded);
-    std::cerr << "async_service: BENCHMARK MODE --serve_from_memory: GetItem "
-                 "answers from "
-              << memory->size() << " items read at start-up" << std::endl;
-  }
-  async::ItemServiceImpl service(pool, config.upstream_delay,
-                                 memory.has_value() ? &*memory : nullptr);
+  const std::unique_ptr<const MemoryItems> memory =
+      MemoryItems::LoadIfRequestedOrExit(config);
+  async::ItemServiceImpl service(pool, config.upstream_delay, memory.get());
   const absl::Status status = RunServer(
       service, config.pool.db,
       {.listen = absl::GetFlag(FLAGS_listen),

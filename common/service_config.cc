@@ -36,6 +36,11 @@ ABSL_FLAG(absl::Duration, upstream_delay, absl::ZeroDuration(),
           "SIMULATION: each call also waits this long for a pretend slow "
           "third-party call (sync: blocks its thread; async: a timer), to make "
           "the workload I/O-bound");
+ABSL_FLAG(bool, serve_from_memory, false,
+          "BENCHMARK MODE: read the items table once at start-up and answer "
+          "GetItem from memory, never from the database nor after "
+          "--upstream_delay (ListItems still queries it); scripts/ceilings "
+          "uses it to measure gRPC alone");
 ABSL_FLAG(absl::Duration, health_check_interval, absl::Seconds(1),
           "how often readiness (grpc.health.v1, service items.v1.ItemService) "
           "re-checks the database");
@@ -240,6 +245,7 @@ absl::StatusOr<ServiceConfig> ServiceConfigFromFlags(
   config.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
   config.health_check_interval = absl::GetFlag(FLAGS_health_check_interval);
   config.upstream_delay = absl::GetFlag(FLAGS_upstream_delay);
+  config.serve_from_memory = absl::GetFlag(FLAGS_serve_from_memory);
   struct DurationRule {
     const char* name;
     absl::Duration value;

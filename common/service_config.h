@@ -62,6 +62,9 @@ struct ServiceConfig {
   // before its query; the sync service blocks its thread, the async one arms a
   // timer. Makes the workload I/O-bound.
   absl::Duration upstream_delay = absl::ZeroDuration();
+  // BENCHMARK MODE (--serve_from_memory): GetItem answers from the table read
+  // at start-up (common/memory_items.h), so only gRPC's cost remains.
+  bool serve_from_memory = false;
   absl::Duration shutdown_grace = absl::Seconds(10);
   absl::Duration health_check_interval = absl::Seconds(1);
   // --metrics_listen: where Prometheus metrics are served (HOST:PORT, checked

@@ -38,10 +38,13 @@ absl::Status WaitForUpstream(absl::Duration delay,
 }
 
 absl::Status GetItem(ConnectionPool& pool, absl::Duration upstream_delay,
-                     grpc::ServerContext* context,
+                     const MemoryItems* memory, grpc::ServerContext* context,
                      const grpc::ByteBuffer& request_body,
                      grpc::ByteBuffer& response_body) {
   ASSIGN_OR_RETURN(const int64_t id, ParseGetItem(request_body));
+  if (memory != nullptr) {
+    return memory->Answer(id, response_body);
+  }
   RETURN_IF_ERROR(WaitForUpstream(upstream_delay, context));
   BoundQuery query;
   BindGetItem(id, query);
@@ -79,8 +82,9 @@ grpc::internal::RpcServiceMethod* RawUnaryMethod(const char* method,
 }  // namespace
 
 ItemServiceImpl::ItemServiceImpl(ConnectionPool& pool,
-                                 absl::Duration upstream_delay)
-    : pool_(pool), upstream_delay_(upstream_delay) {
+                                 absl::Duration upstream_delay,
+                                 const MemoryItems* memory)
+    : pool_(pool), upstream_delay_(upstream_delay), memory_(memory) {
   AddMethod(RawUnaryMethod(
       kGetItemMethod, this,
       [](ItemServiceImpl* service, grpc::ServerContext* context,
@@ -98,8 +102,8 @@ ItemServiceImpl::ItemServiceImpl(ConnectionPool& pool,
 grpc::Status ItemServiceImpl::GetItem(grpc::ServerContext* context,
                                       const grpc::ByteBuffer* request,
                                       grpc::ByteBuffer* response) {
-  return ToGrpcStatus(
-      sync::GetItem(pool_, upstream_delay_, context, *request, *response));
+  return ToGrpcStatus(sync::GetItem(pool_, upstream_delay_, memory_, context,
+                                    *request, *response));
 }
 
 grpc::Status ItemServiceImpl::ListItems(grpc::ServerContext* context,

@@ -9,13 +9,17 @@
 #include <grpcpp/support/byte_buffer.h>
 
 #include "absl/time/time.h"
+#include "common/memory_items.h"
 #include "sync_service/connection_pool.h"
 
 namespace asyncgrpc::sync {
 
 class ItemServiceImpl final : public grpc::Service {
  public:
-  ItemServiceImpl(ConnectionPool& pool, absl::Duration upstream_delay);
+  // With `memory` (--serve_from_memory), GetItem answers from it and never
+  // reaches the database; ListItems still does.
+  ItemServiceImpl(ConnectionPool& pool, absl::Duration upstream_delay,
+                  const MemoryItems* memory = nullptr);
 
   grpc::Status GetItem(grpc::ServerContext* context,
                        const grpc::ByteBuffer* request,
@@ -27,6 +31,7 @@ class ItemServiceImpl final : public grpc::Service {
  private:
   ConnectionPool& pool_;
   const absl::Duration upstream_delay_;
+  const MemoryItems* const memory_;
 };
 
 }  // namespace asyncgrpc::sync

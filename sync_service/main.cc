@@ -1,8 +1,10 @@
 // sync_service: items.v1.ItemService on gRPC's synchronous server API and
 // blocking libpq.
+#include <memory>
+
 #include "absl/flags/flag.h"
-#include "absl/strings/str_cat.h"
 #include "common/flags.h"
+#include "common/memory_items.h"
 #include "common/runtime_settings.h"
 #include "common/server_runner.h"
 #include "common/service_config.h"
@@ -35,7 +37,9 @@ int main(int argc, char** argv) {
 
   sync::ConnectionPool pool(config.pool);
   pool.Warm(absl::Now() + config.pool.connect_timeout);
-  sync::ItemServiceImpl service(pool, config.upstream_delay);
+  const std::unique_ptr<const MemoryItems> memory =
+      MemoryItems::LoadIfRequestedOrExit(config);
+  sync::ItemServiceImpl service(pool, config.upstream_delay, memory.get());
   const absl::Status status =
       RunServer(service, config.pool.db,
                 {.listen = absl::GetFlag(FLAGS_listen),

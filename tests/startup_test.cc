@@ -200,6 +200,9 @@ class StartupTest : public ::testing::TestWithParam<ServiceKind> {
         {"metrics_listen",
          {"--listen=127.0.0.1:0", "--metrics_listen=192.0.2.1:0"},
          "--metrics_listen: cannot listen"},
+        {"serve_from_memory",
+         {"--serve_from_memory=sometimes"},
+         "--serve_from_memory"},
     };
   }
 
@@ -224,9 +227,6 @@ class StartupTest : public ::testing::TestWithParam<ServiceKind> {
         {"pipeline_depth", {"--pipeline_depth=1025"}, "--pipeline_depth"},
         {"max_pending", {"--max_pending=x"}, "--max_pending"},
         {"max_pending", {"--max_pending=-1"}, "--max_pending"},
-        {"serve_from_memory",
-         {"--serve_from_memory=sometimes"},
-         "--serve_from_memory"},
     };
   }
 

@@ -1,12 +1,16 @@
-#include "async_service/memory_items.h"
+#include "common/memory_items.h"
 
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "common/flags.h"
 #include "common/item_results.h"
 #include "common/pg_errors.h"
 #include "common/queries.h"
 #include "common/request_validation.h"
 #include "common/status_macros.h"
 
-namespace asyncgrpc::async {
+namespace asyncgrpc {
 
 absl::StatusOr<MemoryItems> MemoryItems::Load(const DbOptions& db,
                                               absl::Time deadline) {
@@ -35,9 +39,37 @@ absl::StatusOr<MemoryItems> MemoryItems::Load(const DbOptions& db,
   }
 }
 
+std::unique_ptr<const MemoryItems> MemoryItems::LoadIfRequestedOrExit(
+    const ServiceConfig& config) {
+  if (!config.serve_from_memory) {
+    return nullptr;
+  }
+  absl::StatusOr<MemoryItems> loaded =
+      Load(config.pool.db, absl::Now() + absl::Seconds(30));
+  if (!loaded.ok()) {
+    ExitWithUsageError(
+        absl::StrCat("--serve_from_memory: cannot read the items table: ",
+                     loaded.status().message()));
+  }
+  std::cerr << ProgramName()
+            << ": BENCHMARK MODE --serve_from_memory: GetItem answers from "
+            << loaded->size() << " items read at start-up" << std::endl;
+  return std::make_unique<const MemoryItems>(*std::move(loaded));
+}
+
 const std::string* MemoryItems::Find(int64_t id) const {
   auto it = items_.find(id);
   return it == items_.end() ? nullptr : &it->second;
 }
 
-}  // namespace asyncgrpc::async
+absl::Status MemoryItems::Answer(int64_t id, grpc::ByteBuffer& response) const {
+  const std::string* item = Find(id);
+  if (item == nullptr) {
+    return ItemNotFoundError(id);
+  }
+  grpc::Slice slice(*item);
+  response = grpc::ByteBuffer(&slice, 1);
+  return absl::OkStatus();
+}
+
+}  // namespace asyncgrpc
