@@ -214,7 +214,7 @@ class StartupTest : public ::testing::TestWithParam<ServiceKind> {
           {"max_threads", {"--max_threads=1"}, "--max_threads"},
           {"max_threads", {"--max_threads=-5"}, "--max_threads"},
           {"max_pollers", {"--max_pollers=x"}, "--max_pollers"},
-          {"max_pollers", {"--max_pollers=0"}, "--max_pollers"},
+          {"max_pollers", {"--max_pollers=-1"}, "--max_pollers"},
           {"max_pollers", {"--max_pollers=300"}, "--max_pollers"},
       };
     }
@@ -289,7 +289,7 @@ TEST_P(StartupTest, OutOfRangeConcurrencyFlags) {
   const std::vector<std::vector<std::string>> cases =
       GetParam().name == "sync"
           ? std::vector<std::vector<std::string>>{{"--max_threads=1"},
-                                                  {"--max_pollers=0"}}
+                                                  {"--max_pollers=-1"}}
           : std::vector<std::vector<std::string>>{{"--event_loops=0"},
                                                   {"--pipeline_depth=0"},
                                                   {"--max_pending=-1"}};
