@@ -63,14 +63,6 @@ grpc::ServerUnaryReactor* FinishNow(AsyncPool& pool,
   return reactor;
 }
 
-// --serve_from_memory: the same answer the database path gives, at once.
-grpc::ServerUnaryReactor* AnswerFromMemory(AsyncPool& pool,
-                                           const MemoryItems& memory,
-                                           int64_t id,
-                                           grpc::ByteBuffer* response) {
-  return FinishNow(pool, memory.Answer(id, *response));
-}
-
 }  // namespace
 
 grpc::ServerUnaryReactor* ItemServiceImpl::GetItem(
@@ -81,7 +73,7 @@ grpc::ServerUnaryReactor* ItemServiceImpl::GetItem(
     return FinishNow(pool_, id.status());
   }
   if (memory_ != nullptr) {
-    return AnswerFromMemory(pool_, *memory_, *id, response);
+    return FinishNow(pool_, memory_->Answer(*id, *response));
   }
   auto db_request = std::make_shared<DbRequest>();
   BindGetItem(*id, db_request->query);

@@ -53,21 +53,16 @@ std::unique_ptr<const MemoryItems> MemoryItems::LoadIfRequestedOrExit(
   }
   std::cerr << ProgramName()
             << ": BENCHMARK MODE --serve_from_memory: GetItem answers from "
-            << loaded->size() << " items read at start-up" << std::endl;
+            << loaded->items_.size() << " items read at start-up" << std::endl;
   return std::make_unique<const MemoryItems>(*std::move(loaded));
 }
 
-const std::string* MemoryItems::Find(int64_t id) const {
-  auto it = items_.find(id);
-  return it == items_.end() ? nullptr : &it->second;
-}
-
 absl::Status MemoryItems::Answer(int64_t id, grpc::ByteBuffer& response) const {
-  const std::string* item = Find(id);
-  if (item == nullptr) {
+  const auto item = items_.find(id);
+  if (item == items_.end()) {
     return ItemNotFoundError(id);
   }
-  grpc::Slice slice(*item);
+  grpc::Slice slice(item->second);
   response = grpc::ByteBuffer(&slice, 1);
   return absl::OkStatus();
 }

@@ -36,15 +36,12 @@ class MemoryItems {
   static std::unique_ptr<const MemoryItems> LoadIfRequestedOrExit(
       const ServiceConfig& config);
 
-  // The serialized items.v1.Item with this id, or nullptr.
-  const std::string* Find(int64_t id) const;
-  size_t size() const { return items_.size(); }
-
   // GetItem's answer: the item's bytes in `response`, or the NOT_FOUND the
   // database path gives.
   absl::Status Answer(int64_t id, grpc::ByteBuffer& response) const;
 
  private:
+  // The serialized items.v1.Item with each id.
   absl::flat_hash_map<int64_t, std::string> items_;
 };
 
