@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "loadgen/histogram.h"
-#include "loadgen/random.h"
+#include "loadgen/core/histogram.h"
+#include "loadgen/core/random.h"
 
 namespace asyncgrpc::loadgen {
 namespace {

@@ -28,11 +28,12 @@
 #include "absl/synchronization/mutex.h"
 #include "common/flags.h"
 #include "common/runtime_settings.h"
-#include "loadgen/config.h"
-#include "loadgen/merge.h"
-#include "loadgen/outputs.h"
-#include "loadgen/report_html.h"
-#include "loadgen/runner.h"
+#include "loadgen/core/config.h"
+#include "loadgen/core/runner.h"
+#include "loadgen/distributed/merge.h"
+#include "loadgen/report/outputs.h"
+#include "loadgen/report/report_html.h"
+#include "loadgen/server_metrics/metrics_scraper.h"
 
 ABSL_FLAG(std::vector<std::string>, target, {},
           "NAME=HOST:PORT to ramp; repeat for several (each is ramped in turn "
@@ -452,7 +453,8 @@ int main(int argc, char** argv) {
   }
   const RunConfig config = ConfigFromFlagsOrExit(argc, argv);
   gpr_set_log_function(&KeepGrpcLog);
-  absl::StatusOr<::loadgen::v1::Results> results = Run(config);
+  absl::StatusOr<::loadgen::v1::Results> results =
+      Run(config, ServerMetricsHooks(config));
   if (!results.ok()) {
     const std::string grpc_error = LastGrpcError();
     ExitWithUsageError(grpc_error.empty()

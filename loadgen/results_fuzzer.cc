@@ -18,11 +18,11 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "loadgen/histogram.h"
-#include "loadgen/merge.h"
-#include "loadgen/metrics_scraper.h"
-#include "loadgen/prometheus.h"
+#include "loadgen/core/histogram.h"
+#include "loadgen/distributed/merge.h"
 #include "loadgen/results.pb.h"
+#include "loadgen/server_metrics/metrics_scraper.h"
+#include "loadgen/server_metrics/prometheus.h"
 
 namespace asyncgrpc::loadgen {
 namespace {

@@ -1,0 +1,39 @@
+// What results.json says about a step and a target, computed from what was
+// recorded: percentiles from a step's histogram, and the target's Summary
+// (slowdown knee, error onset, saturation) from its steps. Shared by a run
+// (runner.cc) and `loadgen merge` (merge.cc), so a merged run is summarised
+// exactly as a single one.
+//
+//   SetStepLatency(histogram, &step);         // p50_ms ... max_ms
+//   Summarize(rules, /*open_loop=*/true, &target);  // target.summary
+#pragma once
+
+#include <cstdint>
+
+#include "loadgen/core/detection.h"
+#include "loadgen/core/histogram.h"
+#include "loadgen/results.pb.h"
+
+namespace asyncgrpc::loadgen {
+
+inline double Ms(int64_t micros) {
+  return static_cast<double>(micros) / 1000.0;
+}
+
+// p50 ... p99.9, max and mean of `h` into `out`.
+void FillLatency(const Histogram& h, ::loadgen::v1::Latency* out);
+
+// Sets the step's p50_ms ... max_ms from `h`.
+void SetStepLatency(const Histogram& h, ::loadgen::v1::Step* step);
+
+// The step as the detector sees it; the load is `rate` (open loop) or `users`.
+StepPoint PointOf(const ::loadgen::v1::Step& step, bool open_loop);
+
+// The rules a run's Config states.
+DetectionRules RulesOf(const ::loadgen::v1::Config& config);
+
+// Runs Detect() over the target's steps and writes its Summary (replacing any).
+void Summarize(const DetectionRules& rules, bool open_loop,
+               ::loadgen::v1::TargetResult* target);
+
+}  // namespace asyncgrpc::loadgen

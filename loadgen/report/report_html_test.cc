@@ -1,0 +1,372 @@
+#include "loadgen/report/report_html.h"
+
+#include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/message_differencer.h>
+#include <stdlib.h>
+
+#include <cstddef>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/string_view.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "loadgen/report/web/web_assets.h"
+#include "loadgen/results.pb.h"
+
+namespace asyncgrpc::loadgen {
+namespace {
+
+using ::loadgen::v1::Results;
+using ::loadgen::v1::Step;
+using ::loadgen::v1::TargetResult;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr absl::string_view kJsonOpen =
+    "<script type=\"application/json\" id=\"results\">";
+
+// Two targets ramped 10..100 users; "sync" slows down at 60 and fails from 80,
+// "async" slows down at 90 and never fails. One invalid step.
+Results SyntheticResults() {
+  Results results;
+  auto* config = results.mutable_config();
+  config->set_mode("closed");
+  config->set_ramp_start(10);
+  config->set_ramp_end(100);
+  config->set_ramp_step(10);
+  config->set_step_duration_s(30);
+  config->set_warmup_s(5);
+  config->set_scenario("get-item");
+  config->set_think_time_s(0.1);
+  config->set_deadline_s(1);
+  config->set_seed(18446744073709551615ULL);  // Needs a JSON string.
+  config->set_command("loadgen --targets=sync=localhost:1,async=localhost:2");
+  for (const char* name : {"sync", "async"}) {
+    auto* spec = config->add_targets();
+    spec->set_name(name);
+    spec->set_address(absl::StrCat("localhost:", name[0] == 's' ? 1 : 2));
+  }
+  auto* env = results.mutable_environment();
+  env->set_hostname("bench-1");
+  env->set_cpus(2);
+  env->set_kernel("6.1.0");
+  env->set_started_at("2026-11-25T10:00:00Z");
+  results.add_rules("slowdown: p95 > 2x baseline p95");
+  results.add_rules("errors: error ratio > 1%");
+
+  for (int t = 0; t < 2; ++t) {
+    TargetResult* target = results.add_targets();
+    target->set_name(t == 0 ? "sync" : "async");
+    target->set_address(t == 0 ? "localhost:1" : "localhost:2");
+    const int knee = t == 0 ? 6 : 9;
+    for (int i = 0; i < 10; ++i) {
+      Step* step = target->add_steps();
+      step->set_index(i + 1);
+      step->set_users(10 * (i + 1));
+      step->set_start_s(30.0 * i);
+      step->set_duration_s(30);
+      const double base_ms = t == 0 ? 4 : 3;
+      const double p95 =
+          i + 1 < knee ? base_ms * 1.5 : base_ms * (i + 3 - knee);
+      step->set_rps(i + 1 < knee ? 250.0 * (i + 1) : 250.0 * knee);
+      step->set_requests(static_cast<int64_t>(step->rps() * 25));
+      step->set_p50_ms(base_ms);
+      step->set_p95_ms(p95);
+      step->set_p99_ms(p95 * 1.5);
+      step->set_p999_ms(p95 * 2);
+      step->set_max_ms(p95 * 3);
+      int64_t failed = 0;
+      if (t == 0 && i + 1 >= 8) {
+        failed = 100 * (i - 6);
+        (*step->mutable_errors())["DEADLINE_EXCEEDED"] = failed;
+      }
+      step->set_ok(step->requests() - failed);
+      step->set_error_ratio(static_cast<double>(failed) /
+                            static_cast<double>(step->requests()));
+      step->set_loadgen_cpu_cores(0.1 * (i + 1));
+      step->set_valid(!(t == 1 && i == 9));
+      if (!step->valid()) {
+        step->set_invalid_reason("loadgen CPU at 1.9 of 2 cores");
+      }
+      for (int k = 0; k < 3; ++k) {
+        auto* point = target->add_timeline();
+        point->set_t_s(30.0 * i + 10 * k);
+        point->set_step(i + 1);
+        point->set_rps(step->rps());
+        point->set_p50_ms(step->p50_ms());
+        point->set_p95_ms(step->p95_ms());
+        point->set_p99_ms(step->p99_ms());
+      }
+    }
+    auto* summary = target->mutable_summary();
+    summary->set_slowdown_at(10.0 * knee);
+    summary->set_slowdown_step(knee);
+    summary->set_max_rps(250.0 * knee);
+    summary->set_baseline_p95_ms(t == 0 ? 6 : 4.5);
+    if (t == 0) {
+      summary->set_errors_at(80);
+      summary->set_errors_step(8);
+      summary->set_saturation_at(60);
+      summary->set_saturation_step(6);
+    }
+  }
+  return results;
+}
+
+// The embedded Results JSON, unescaped.
+std::string EmbeddedJson(const std::string& html) {
+  const std::size_t begin = absl::string_view(html).find(kJsonOpen);
+  EXPECT_NE(begin, std::string::npos);
+  if (begin == std::string::npos) {
+    return "";
+  }
+  const std::size_t start = begin + kJsonOpen.size();
+  const std::size_t end = html.find("</script>", start);
+  EXPECT_NE(end, std::string::npos);
+  return absl::StrReplaceAll(html.substr(start, end - start), {{"<\\/", "</"}});
+}
+
+Results ParseResults(const std::string& json) {
+  Results results;
+  const auto status = google::protobuf::util::JsonStringToMessage(
+      json, &results, google::protobuf::util::JsonParseOptions());
+  EXPECT_TRUE(status.ok()) << status.ToString() << "\n" << json;
+  return results;
+}
+
+// The HTML with the inlined Chart.js removed (its licence comment names URLs).
+std::string WithoutChartJs(const std::string& html) {
+  const absl::string_view chart_js(kChartJs, kChartJsSize);
+  const absl::string_view head = chart_js.substr(0, 200);
+  const std::size_t begin = absl::string_view(html).find(head);
+  EXPECT_NE(begin, std::string::npos);
+  if (begin == std::string::npos) {
+    return html;
+  }
+  const std::size_t end = html.find("</script>", begin);
+  EXPECT_NE(end, std::string::npos);
+  return html.substr(0, begin) + html.substr(end);
+}
+
+std::string ReadAll(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in),
+                     std::istreambuf_iterator<char>());
+}
+
+void WriteAll(const std::filesystem::path& path, absl::string_view text) {
+  std::ofstream out(path, std::ios::binary);
+  out.write(text.data(), static_cast<std::streamsize>(text.size()));
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "report_html_test.XXXXXX")
+            .string();
+    char* made = mkdtemp(pattern.data());
+    EXPECT_NE(made, nullptr);
+    path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+TEST(RenderReportHtmlTest, InlinesChartJsAndThePageScriptAndStyles) {
+  absl::StatusOr<std::string> html = RenderReportHtml(SyntheticResults());
+  ASSERT_TRUE(html.ok()) << html.status();
+  EXPECT_THAT(*html, HasSubstr("<!DOCTYPE html>"));
+  EXPECT_THAT(*html, HasSubstr("Chart.js v4."));
+  EXPECT_THAT(
+      *html,
+      HasSubstr(absl::string_view(kChartJs, kChartJsSize).substr(0, 4096)));
+  EXPECT_THAT(*html, HasSubstr(absl::string_view(kReportJs, kReportJsSize)));
+  EXPECT_THAT(*html, HasSubstr(absl::string_view(kReportCss, kReportCssSize)));
+  EXPECT_THAT(*html, HasSubstr("<div id=\"report\"></div>"));
+  EXPECT_THAT(*html, HasSubstr("<title>loadgen report: sync vs async</title>"));
+  // The inlined library's source map is not shipped, so it is not named.
+  EXPECT_THAT(*html, Not(HasSubstr("sourceMappingURL")));
+}
+
+TEST(RenderReportHtmlTest, EmbeddedJsonParsesBackToTheSameResults) {
+  const Results results = SyntheticResults();
+  absl::StatusOr<std::string> html = RenderReportHtml(results);
+  ASSERT_TRUE(html.ok()) << html.status();
+  const std::string json = EmbeddedJson(*html);
+  // Printed with proto field names and every primitive field.
+  EXPECT_THAT(json, HasSubstr("\"slowdown_step\":6"));
+  EXPECT_THAT(json, HasSubstr("\"loadgen_version\":\"\""));
+  const Results parsed = ParseResults(json);
+  std::string diff;
+  google::protobuf::util::MessageDifferencer differencer;
+  differencer.ReportDifferencesToString(&diff);
+  EXPECT_TRUE(differencer.Compare(results, parsed)) << diff;
+}
+
+TEST(RenderReportHtmlTest, EmbedsServerMetricsAndShardsOfAMergedRun) {
+  Results results = SyntheticResults();
+  results.mutable_config()->set_merged(true);
+  results.mutable_config()->set_shard_count(3);
+  results.mutable_config()->set_start_at("2026-11-25T14:00:00Z");
+  ::loadgen::v1::MetricsUrl* url = results.mutable_config()->add_metrics_urls();
+  url->set_target("sync");
+  url->set_url("http://10.0.0.5:9090/metrics");
+  for (int i = 0; i < 3; ++i) {
+    ::loadgen::v1::Shard* shard = results.add_shards();
+    shard->set_shard_index(i);
+    shard->set_source(absl::StrCat("pods.log:", 10 * i + 1));
+    shard->mutable_environment()->set_hostname(absl::StrCat("loadgen-", i));
+  }
+  ::loadgen::v1::ServerMetrics* m =
+      results.mutable_targets(0)->mutable_steps(0)->add_server_metrics();
+  m->set_url("http://10.0.0.5:9090/metrics");
+  m->set_service("sync");
+  (*m->mutable_rpcs_by_code())["OK"] = 2500;
+  m->mutable_latency()->set_p99_ms(4.5);
+  (*m->mutable_gauges())["asyncgrpc_db_connections{state=\"in_use\"}"] = 16;
+  m->set_process_cpu_cores(0.75);
+  results.mutable_targets(0)->mutable_steps(1)->add_server_metrics()->set_error(
+      "scrape at 14:00:31.000 (window end) failed: timed out </script>");
+  absl::StatusOr<std::string> html = RenderReportHtml(results);
+  ASSERT_TRUE(html.ok()) << html.status();
+  const std::string json = EmbeddedJson(*html);
+  EXPECT_THAT(json, HasSubstr("\"server_metrics\":[{"));
+  EXPECT_THAT(json, HasSubstr("\"merged\":true"));
+  // The page's script draws them.
+  EXPECT_THAT(*html, HasSubstr("function serverSection(model)"));
+  EXPECT_THAT(*html, HasSubstr("function distributedText(c)"));
+  const Results parsed = ParseResults(json);
+  std::string diff;
+  google::protobuf::util::MessageDifferencer differencer;
+  differencer.ReportDifferencesToString(&diff);
+  EXPECT_TRUE(differencer.Compare(results, parsed)) << diff;
+}
+
+TEST(RenderReportHtmlTest, ReferencesNoUrl) {
+  absl::StatusOr<std::string> html = RenderReportHtml(SyntheticResults());
+  ASSERT_TRUE(html.ok()) << html.status();
+  for (absl::string_view attribute : {"src=", "href=", "url("}) {
+    EXPECT_THAT(*html, Not(HasSubstr(absl::StrCat(attribute, "\"http"))));
+    EXPECT_THAT(*html, Not(HasSubstr(absl::StrCat(attribute, "'http"))));
+    EXPECT_THAT(*html, Not(HasSubstr(absl::StrCat(attribute, "http"))));
+  }
+  const std::string ours = WithoutChartJs(*html);
+  EXPECT_THAT(ours, Not(HasSubstr("http://")));
+  EXPECT_THAT(ours, Not(HasSubstr("https://")));
+  EXPECT_THAT(ours, Not(HasSubstr("//fonts")));
+  EXPECT_THAT(ours, Not(HasSubstr("<link")));
+  EXPECT_THAT(ours, Not(HasSubstr("@import")));
+  // The page forbids fetching anything at all.
+  EXPECT_THAT(*html,
+              HasSubstr("Content-Security-Policy\" content=\"default-src "
+                        "'none';"));
+}
+
+TEST(RenderReportHtmlTest, EscapesMarkupInTheData) {
+  Results results = SyntheticResults();
+  const std::string evil = "x</script><script>alert(1)</script><!--<script>";
+  results.mutable_targets(0)->set_name(evil);
+  results.mutable_targets(1)->set_note("</SCRIPT> & <b>");
+  absl::StatusOr<std::string> html = RenderReportHtml(results);
+  ASSERT_TRUE(html.ok()) << html.status();
+  EXPECT_THAT(*html, Not(HasSubstr("alert(1)</script>")));
+  EXPECT_THAT(*html, Not(HasSubstr("<!--<script>")));
+  // The title is HTML-escaped.
+  EXPECT_THAT(*html, HasSubstr("<title>loadgen report: x&lt;/script&gt;"));
+  // Exactly three script elements: the data, Chart.js and the page script.
+  std::size_t closes = 0;
+  for (std::size_t at = html->find("</script>"); at != std::string::npos;
+       at = html->find("</script>", at + 1)) {
+    ++closes;
+  }
+  EXPECT_EQ(closes, 3u);
+  const Results parsed = ParseResults(EmbeddedJson(*html));
+  ASSERT_EQ(parsed.targets_size(), 2);
+  EXPECT_EQ(parsed.targets(0).name(), evil);
+  EXPECT_EQ(parsed.targets(1).note(), "</SCRIPT> & <b>");
+}
+
+TEST(RenderReportHtmlTest, RendersWithoutTargetsOrSteps) {
+  absl::StatusOr<std::string> empty = RenderReportHtml(Results());
+  ASSERT_TRUE(empty.ok()) << empty.status();
+  EXPECT_THAT(*empty, HasSubstr("<title>loadgen report</title>"));
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(
+      ParseResults(EmbeddedJson(*empty)), Results()));
+
+  Results no_steps;
+  no_steps.mutable_config()->set_mode("open");
+  no_steps.add_targets()->set_name("sync");
+  no_steps.mutable_targets(0)->set_note("target died before the first step");
+  absl::StatusOr<std::string> html = RenderReportHtml(no_steps);
+  ASSERT_TRUE(html.ok()) << html.status();
+  EXPECT_EQ(ParseResults(EmbeddedJson(*html)).targets(0).note(),
+            "target died before the first step");
+}
+
+TEST(RerenderReportTest, WritesReportHtmlBesideResultsJson) {
+  TempDir dir;
+  std::string json;
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  options.always_print_primitive_fields = true;
+  ASSERT_TRUE(google::protobuf::util::MessageToJsonString(SyntheticResults(),
+                                                          &json, options)
+                  .ok());
+  WriteAll(dir.path() / "results.json", json);
+
+  ASSERT_TRUE(RerenderReport(dir.path().string()).ok());
+  const std::string written = ReadAll(dir.path() / "report.html");
+  absl::StatusOr<std::string> expected = RenderReportHtml(SyntheticResults());
+  ASSERT_TRUE(expected.ok());
+  EXPECT_EQ(written, *expected);
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "report.html.tmp"));
+
+  // Rerendering replaces the page.
+  WriteAll(dir.path() / "report.html", "stale");
+  ASSERT_TRUE(RerenderReport(dir.path().string()).ok());
+  EXPECT_EQ(ReadAll(dir.path() / "report.html"), *expected);
+}
+
+TEST(RerenderReportTest, MissingResultsJsonIsNotFound) {
+  TempDir dir;
+  const absl::Status status = RerenderReport(dir.path().string());
+  EXPECT_EQ(status.code(), absl::StatusCode::kNotFound) << status;
+  EXPECT_THAT(status.message(), HasSubstr("results.json"));
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "report.html"));
+
+  const absl::Status no_dir =
+      RerenderReport((dir.path() / "no-such-dir").string());
+  EXPECT_EQ(no_dir.code(), absl::StatusCode::kNotFound) << no_dir;
+}
+
+TEST(RerenderReportTest, MalformedResultsJsonIsInvalidArgument) {
+  for (absl::string_view text :
+       {"", "{", "not json", "[1, 2]", "{\"targets\": 3}",
+        "{\"no_such_field\": 1}"}) {
+    TempDir dir;
+    WriteAll(dir.path() / "results.json", text);
+    const absl::Status status = RerenderReport(dir.path().string());
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument)
+        << "for \"" << text << "\": " << status;
+    EXPECT_THAT(status.message(), HasSubstr("results.json")) << text;
+    EXPECT_FALSE(std::filesystem::exists(dir.path() / "report.html")) << text;
+  }
+}
+
+}  // namespace
+}  // namespace asyncgrpc::loadgen
