@@ -3,277 +3,219 @@
 #include <algorithm>
 #include <cmath>
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
+#include "common/status_macros.h"
 
 namespace asyncgrpc::loadgen {
+namespace {
 
-std::vector<double> Ramp::Levels() const {
-  std::vector<double> levels;
-  // A small epsilon keeps END when floating-point steps land a hair above it.
-  for (double level = start; level <= end + step * 1e-9; level += step) {
-    // A STEP below START's precision would never move; past 1000 ParseRamp
-    // refuses anyway.
-    if ((!levels.empty() && level <= levels.back()) || levels.size() > 1000) {
-      break;
-    }
-    levels.push_back(level);
-  }
-  return levels;
+// Beyond these a ramp is a typo, not a load this machine could generate.
+constexpr double kMostUsers = 100'000;
+constexpr int kMostShards = 10'000;
+constexpr double kHighestRate = 1'000'000;
+// Every duration flag is at most this.
+constexpr absl::Duration kLongestDuration = absl::Hours(24);
+
+absl::Status Usage(absl::string_view message) {
+  return absl::InvalidArgumentError(message);
 }
 
-absl::StatusOr<Ramp> ParseRamp(absl::string_view flag, absl::string_view spec,
-                               bool whole) {
-  const std::vector<absl::string_view> parts = absl::StrSplit(spec, ':');
-  auto bad = [&](absl::string_view why) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(flag, " must be START:END:STEP (e.g. 10:200:10), got \"",
-                     spec, "\": ", why));
-  };
-  if (parts.size() != 1 && parts.size() != 3) {
-    return bad("expected three numbers separated by ':'");
-  }
-  double values[3] = {0, 0, 1};
-  for (size_t i = 0; i < parts.size(); ++i) {
-    if (!absl::SimpleAtod(parts[i], &values[i]) || !std::isfinite(values[i])) {
-      return bad(absl::StrCat("\"", parts[i], "\" is not a number"));
-    }
-    if (whole && values[i] != std::floor(values[i])) {
-      return bad(absl::StrCat("\"", parts[i], "\" is not a whole number"));
+// Every number in the ramp `spec` is at most `most` (ParseRamp judges the
+// rest).
+absl::Status CheckRampBound(absl::string_view flag, const std::string& spec,
+                            double most) {
+  for (absl::string_view part : absl::StrSplit(spec, ':')) {
+    double value = 0;
+    if (absl::SimpleAtod(part, &value) && std::isfinite(value) &&
+        value > most) {
+      return Usage(absl::StrCat(flag, " values must be at most ", most,
+                                ", got \"", spec, "\""));
     }
   }
-  Ramp ramp{.start = values[0], .end = values[0], .step = 1};
-  if (parts.size() == 3) {
-    ramp.end = values[1];
-    ramp.step = values[2];
-  }
-  if (ramp.start <= 0) {
-    return bad("START must be positive");
-  }
-  if (ramp.end < ramp.start) {
-    return bad("END must not be below START");
-  }
-  if (ramp.step <= 0) {
-    return bad("STEP must be positive");
-  }
-  // Users are tracked one by one and rates scheduled call by call: keep both
-  // within reason.
-  const double max_level = whole ? 1e6 : 1e7;
-  if (ramp.end > max_level) {
-    return bad(absl::StrCat("END above ", max_level));
-  }
-  if (ramp.end > ramp.start && ramp.start + ramp.step == ramp.start) {
-    return bad("STEP is too small for START");
-  }
-  if (ramp.Levels().size() > 1000) {
-    return bad("more than 1000 steps");
-  }
-  return ramp;
+  return absl::OkStatus();
 }
 
-absl::StatusOr<Target> ParseTarget(absl::string_view spec) {
-  Target target;
-  absl::string_view address = spec;
-  if (const size_t eq = spec.find('='); eq != absl::string_view::npos) {
-    target.name = std::string(spec.substr(0, eq));
-    address = spec.substr(eq + 1);
-    if (target.name.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--target must be NAME=HOST:PORT, got \"", spec, "\": empty name"));
+absl::Status CheckDuration(absl::string_view flag, absl::Duration value,
+                           bool zero_allowed) {
+  if (value < absl::ZeroDuration() ||
+      (!zero_allowed && value == absl::ZeroDuration()) ||
+      value > kLongestDuration) {
+    return Usage(absl::StrCat(
+        flag, " must be ", zero_allowed ? "between 0" : "above 0", " and ",
+        zero_allowed ? "" : "at most ", absl::FormatDuration(kLongestDuration),
+        ", got ", absl::FormatDuration(value)));
+  }
+  return absl::OkStatus();
+}
+
+// --target, each name once, at least one.
+absl::Status SetTargets(const RunFlags& flags, RunConfig& config) {
+  absl::flat_hash_set<std::string> names;
+  for (const std::string& spec : flags.targets) {
+    ASSIGN_OR_RETURN(Target target, ParseTarget(spec));
+    if (!names.insert(target.name).second) {
+      return Usage(absl::StrCat("--target: the name \"", target.name,
+                                "\" is given twice"));
     }
+    config.targets.push_back(std::move(target));
   }
-  const size_t colon = address.rfind(':');
-  int port = 0;
-  if (colon == absl::string_view::npos || colon == 0 ||
-      !absl::SimpleAtoi(address.substr(colon + 1), &port) || port <= 0 ||
-      port > 65535) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--target must be NAME=HOST:PORT (e.g. sync=127.0.0.1:50051), got \"",
-        spec, "\""));
+  if (config.targets.empty()) {
+    return Usage("give at least one --target NAME=HOST:PORT");
   }
-  target.address = std::string(address);
-  if (target.name.empty()) {
-    target.name = target.address;
-  }
-  return target;
+  return absl::OkStatus();
 }
 
-absl::StatusOr<Scenario> ParseScenario(absl::string_view spec) {
-  Scenario scenario{.spec = std::string(spec)};
-  auto single = [](absl::string_view name, Action* action) {
-    if (name == "seed") {
-      *action = Action::kSeed;
-    } else if (name == "get") {
-      *action = Action::kGet;
-    } else if (name == "list") {
-      *action = Action::kList;
-    } else {
-      return false;
+// --users or --rate (the mode and the ramp), then --scenario.
+absl::Status SetLoad(const RunFlags& flags, RunConfig& config) {
+  if (flags.users.empty() == flags.rate.empty()) {
+    return Usage(
+        "give exactly one of --users START:END:STEP (closed loop) and --rate "
+        "START:END:STEP (open loop)");
+  }
+  const bool open = flags.users.empty();
+  config.mode = open ? Mode::kOpen : Mode::kClosed;
+  if (open) {
+    RETURN_IF_ERROR(CheckRampBound("--rate", flags.rate, kHighestRate));
+    ASSIGN_OR_RETURN(config.ramp,
+                     ParseRamp("--rate", flags.rate, /*whole=*/false));
+  } else {
+    RETURN_IF_ERROR(CheckRampBound("--users", flags.users, kMostUsers));
+    ASSIGN_OR_RETURN(config.ramp,
+                     ParseRamp("--users", flags.users, /*whole=*/true));
+  }
+  ASSIGN_OR_RETURN(config.scenario, ParseScenario(flags.scenario));
+  return absl::OkStatus();
+}
+
+// Step length, warm-up, spawn rate, think time and deadline.
+absl::Status SetTiming(const RunFlags& flags, RunConfig& config) {
+  config.step_duration = flags.step_duration;
+  config.warmup = flags.warmup;
+  RETURN_IF_ERROR(CheckDuration("--step_duration", config.step_duration,
+                                /*zero_allowed=*/false));
+  if (config.warmup < absl::ZeroDuration() ||
+      config.warmup >= config.step_duration) {
+    return Usage(
+        "--step_duration must be positive and --warmup between 0 and "
+        "--step_duration");
+  }
+  config.spawn_rate = flags.spawn_rate;
+  if (!(config.spawn_rate > 0) || config.spawn_rate > kMostUsers) {
+    return Usage(
+        absl::StrCat("--spawn_rate must be positive and at most ", kMostUsers));
+  }
+  config.think_time = flags.think_time;
+  config.deadline = flags.deadline;
+  RETURN_IF_ERROR(CheckDuration("--think_time", config.think_time,
+                                /*zero_allowed=*/true));
+  return CheckDuration("--deadline", config.deadline, /*zero_allowed=*/false);
+}
+
+// Channels, the in-flight cap, the seed and the item ids.
+absl::Status SetClient(const RunFlags& flags, RunConfig& config) {
+  config.channels = flags.channels;
+  if (config.channels < 1 || config.channels > 256) {
+    return Usage("--channels must be between 1 and 256");
+  }
+  config.max_in_flight = flags.max_in_flight;
+  if (config.max_in_flight < 1) {
+    return Usage("--max_in_flight must be positive");
+  }
+  config.seed = flags.seed;
+  config.item_ids = flags.item_ids;
+  if (config.item_ids < 1) {
+    return Usage("--item_ids must be positive");
+  }
+  return absl::OkStatus();
+}
+
+// The detection rules and when to stop after errors.
+absl::Status SetRules(const RunFlags& flags, RunConfig& config) {
+  config.rules.slowdown_factor = flags.slowdown_factor;
+  config.rules.error_threshold = flags.error_threshold;
+  if (!(config.rules.slowdown_factor > 1) ||
+      !std::isfinite(config.rules.slowdown_factor) ||
+      !(config.rules.error_threshold >= 0 &&
+        config.rules.error_threshold < 1)) {
+    return Usage(
+        "--slowdown_factor must be above 1 and --error_threshold in [0, 1)");
+  }
+  config.stop_on_errors = flags.stop_on_errors;
+  if (config.stop_on_errors < -1) {
+    return Usage(absl::StrCat(
+        "--stop_on_errors must be -1 (never) or a number of steps, got ",
+        config.stop_on_errors));
+  }
+  return absl::OkStatus();
+}
+
+// --shard_index/--shard_count and --start_at.
+absl::Status SetDistribution(const RunFlags& flags, absl::Time now,
+                             RunConfig& config) {
+  config.shard_count = flags.shard_count;
+  config.shard_index = flags.shard_index;
+  if (config.shard_count < 1 || config.shard_count > kMostShards) {
+    return Usage(absl::StrCat("--shard_count must be between 1 and ",
+                              kMostShards, ", got ", config.shard_count));
+  }
+  if (config.shard_index < 0 || config.shard_index >= config.shard_count) {
+    return Usage(
+        absl::StrCat("--shard_index must be between 0 and --shard_count - 1 (",
+                     config.shard_count - 1, "), got ", config.shard_index));
+  }
+  if (!flags.start_at.empty()) {
+    ASSIGN_OR_RETURN(const absl::Time start_at, ParseStartAt(flags.start_at));
+    if (absl::Status late = CheckStartAt(start_at, now); !late.ok()) {
+      return Usage(late.message());
     }
-    return true;
-  };
-  Action action;
-  if (single(spec, &action)) {
-    scenario.actions = {action};
-    scenario.weights = {1};
-    return scenario;
+    config.start_at = start_at;
   }
-  absl::string_view mix = spec;
-  if (!absl::ConsumePrefix(&mix, "mix:")) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("unknown --scenario \"", spec,
-                     "\": use seed, get, list or mix:get=W,list=W,seed=W"));
-  }
-  double total = 0;
-  for (absl::string_view part : absl::StrSplit(mix, ',')) {
-    const std::vector<absl::string_view> kv = absl::StrSplit(part, '=');
-    double weight = 0;
-    if (kv.size() != 2 || !single(kv[0], &action) ||
-        !absl::SimpleAtod(kv[1], &weight) || !(weight >= 0) ||
-        !std::isfinite(weight)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--scenario mix must be mix:NAME=WEIGHT,... with NAME in seed, get, "
-          "list and WEIGHT >= 0, got \"",
-          spec, "\""));
+  return absl::OkStatus();
+}
+
+// --metrics_url, each naming a --target.
+absl::Status SetMetricsUrls(const RunFlags& flags, RunConfig& config) {
+  for (const std::string& spec : flags.metrics_urls) {
+    ASSIGN_OR_RETURN(MetricsUrl url, ParseMetricsUrl(spec));
+    const bool named = std::any_of(
+        config.targets.begin(), config.targets.end(),
+        [&](const Target& target) { return target.name == url.target; });
+    if (!named) {
+      return Usage(absl::StrCat("--metrics_url: no --target is named \"",
+                                url.target, "\" (in \"", spec, "\")"));
     }
-    total += weight;
-    scenario.actions.push_back(action);
-    scenario.weights.push_back(total);
+    config.metrics_urls.push_back(std::move(url));
   }
-  if (!(total > 0) || !std::isfinite(total)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--scenario mix needs a positive, finite total weight, got \"", spec,
-        "\""));
-  }
-  return scenario;
+  return absl::OkStatus();
 }
 
-absl::StatusOr<absl::Time> ParseStartAt(absl::string_view spec) {
-  auto bad = [&](absl::string_view why) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--start_at must be an RFC 3339 time (e.g. 2026-11-25T14:00:00Z) or "
-        "unix seconds, got \"",
-        spec, "\"", why.empty() ? "" : ": ", why));
-  };
-  if (spec.empty()) {
-    return bad("empty");
-  }
-  if (std::all_of(spec.begin(), spec.end(), [](char c) {
-        return absl::ascii_isdigit(static_cast<unsigned char>(c)) || c == '.';
-      })) {
-    double seconds = 0;
-    // Up to the year 9999: beyond it is a typo (or milliseconds).
-    if (!absl::SimpleAtod(spec, &seconds) || !std::isfinite(seconds) ||
-        seconds > 253402300799.0) {
-      return bad("not a number of seconds up to the year 9999");
-    }
-    return absl::UnixEpoch() + absl::Seconds(seconds);
-  }
-  absl::Time time;
-  std::string error;
-  if (!absl::ParseTime(absl::RFC3339_full, std::string(spec), &time, &error)) {
-    return bad(error);
-  }
-  if (time == absl::InfiniteFuture() || time == absl::InfinitePast() ||
-      time < absl::UnixEpoch() || time > absl::FromUnixSeconds(253402300799)) {
-    return bad("out of range");
-  }
-  return time;
-}
+}  // namespace
 
-std::string FormatRfc3339Utc(absl::Time time) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E*SZ", time, absl::UTCTimeZone());
+absl::StatusOr<RunConfig> MakeRunConfig(const RunFlags& flags, absl::Time now) {
+  RunConfig config;
+  RETURN_IF_ERROR(SetTargets(flags, config));
+  RETURN_IF_ERROR(SetLoad(flags, config));
+  RETURN_IF_ERROR(SetTiming(flags, config));
+  RETURN_IF_ERROR(SetClient(flags, config));
+  RETURN_IF_ERROR(SetRules(flags, config));
+  config.out_dir = flags.out;
+  if (config.out_dir.empty()) {
+    config.out_dir = absl::StrCat(
+        "results/loadgen-",
+        absl::FormatTime("%Y%m%dT%H%M%SZ", now, absl::UTCTimeZone()));
+  }
+  config.tls_server_name = flags.tls_server_name;
+  if (!config.tls_server_name.empty() && !flags.tls_ca_given) {
+    return Usage("--tls_server_name needs --tls_ca");
+  }
+  RETURN_IF_ERROR(SetDistribution(flags, now, config));
+  RETURN_IF_ERROR(SetMetricsUrls(flags, config));
+  config.command = flags.command;
+  return config;
 }
-
-absl::Status CheckStartAt(absl::Time start_at, absl::Time now) {
-  if (now - start_at <= kMostStartLateness) {
-    return absl::OkStatus();
-  }
-  return absl::FailedPreconditionError(absl::StrCat(
-      "--start_at ", FormatRfc3339Utc(start_at), " is ",
-      absl::FormatDuration(
-          absl::Trunc(now - start_at, absl::Milliseconds(100))),
-      " in the past (more than ", absl::FormatDuration(kMostStartLateness),
-      "): this shard would run misaligned with the others and corrupt the "
-      "merge"));
-}
-
-absl::StatusOr<MetricsUrl> ParseMetricsUrl(absl::string_view spec) {
-  auto bad = [&](absl::string_view why) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--metrics_url must be NAME=http://HOST:PORT/PATH (e.g. "
-                     "sync=http://127.0.0.1:9464/metrics), got \"",
-                     spec, "\": ", why));
-  };
-  MetricsUrl out;
-  const size_t eq = spec.find('=');
-  if (eq == absl::string_view::npos || eq == 0) {
-    return bad("no NAME= before the URL");
-  }
-  out.target = std::string(spec.substr(0, eq));
-  absl::string_view url = spec.substr(eq + 1);
-  out.url = std::string(url);
-  if (!absl::ConsumePrefix(&url, "http://")) {
-    return bad(absl::StartsWith(url, "https://")
-                   ? "https is not supported (plain HTTP only)"
-                   : "the URL must start with http://");
-  }
-  if (std::any_of(url.begin(), url.end(),
-                  [](char c) { return c <= ' ' || c == 0x7f || c == '#'; })) {
-    return bad("spaces, control characters and fragments are not allowed");
-  }
-  const size_t slash = url.find('/');
-  absl::string_view authority = url.substr(0, slash);
-  if (slash != absl::string_view::npos) {
-    out.path = std::string(url.substr(slash));
-  }
-  if (absl::StrContains(authority, '@')) {
-    return bad("user info is not supported");
-  }
-  absl::string_view host = authority;
-  absl::string_view port;
-  if (absl::StartsWith(authority, "[")) {
-    const size_t close = authority.find(']');
-    if (close == absl::string_view::npos) {
-      return bad("unclosed [ in an IPv6 address");
-    }
-    host = authority.substr(1, close - 1);
-    absl::string_view rest = authority.substr(close + 1);
-    if (!rest.empty() && !absl::ConsumePrefix(&rest, ":")) {
-      return bad("junk after the IPv6 address");
-    }
-    port = rest;
-  } else if (const size_t colon = authority.rfind(':');
-             colon != absl::string_view::npos) {
-    host = authority.substr(0, colon);
-    port = authority.substr(colon + 1);
-  }
-  if (host.empty() ||
-      absl::StrContains(host, ':') != absl::StartsWith(authority, "[")) {
-    return bad("no host");
-  }
-  out.host = std::string(host);
-  if (!port.empty() || absl::EndsWith(authority, ":")) {
-    if (!absl::SimpleAtoi(port, &out.port) || out.port <= 0 ||
-        out.port > 65535) {
-      return bad("the port must be a number from 1 to 65535");
-    }
-  }
-  return out;
-}
-
-int ShardUsers(int users, int index, int count) {
-  return users / count + (index < users % count ? 1 : 0);
-}
-
-int64_t ShardUserId(int local, int index, int count) {
-  return static_cast<int64_t>(local) * count + index;
-}
-
-double ShardRate(double rate, int count) { return rate / count; }
 
 }  // namespace asyncgrpc::loadgen

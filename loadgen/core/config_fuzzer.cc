@@ -1,7 +1,7 @@
-// libFuzzer target for loadgen's command-line notations: the bytes, as a
-// string, go through ParseRamp (whole and not), ParseTarget, ParseScenario,
-// ParseStartAt and ParseMetricsUrl; whatever parses must satisfy what config.h
-// promises.
+// libFuzzer target for loadgen's command line: the bytes, as a string, go
+// through ParseRamp (whole and not), ParseTarget, ParseScenario, ParseStartAt
+// and ParseMetricsUrl, and, as each of those flags, through MakeRunConfig;
+// whatever parses must satisfy what notation.h and config.h promise.
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -14,6 +14,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "loadgen/core/config.h"
+#include "loadgen/core/notation.h"
 
 namespace asyncgrpc::loadgen {
 namespace {
@@ -119,6 +120,49 @@ void FuzzMetricsUrl(absl::string_view spec) {
   }
 }
 
+// The bytes as the value of one flag of an otherwise valid command line.
+RunFlags WithSpecAs(int flag, absl::string_view spec) {
+  RunFlags flags{.targets = {"a=127.0.0.1:1"}, .users = "1"};
+  switch (flag) {
+    case 0:
+      flags.targets.emplace_back(spec);
+      break;
+    case 1:
+      flags.users = std::string(spec);
+      break;
+    case 2:
+      flags.users.clear();
+      flags.rate = std::string(spec);
+      break;
+    case 3:
+      flags.start_at = std::string(spec);
+      break;
+    default:
+      flags.metrics_urls.emplace_back(spec);
+      break;
+  }
+  return flags;
+}
+
+void FuzzRunConfig(absl::string_view spec) {
+  const absl::Time now = absl::FromUnixSeconds(1795615200);
+  for (int flag = 0; flag <= 4; ++flag) {
+    absl::StatusOr<RunConfig> config =
+        MakeRunConfig(WithSpecAs(flag, spec), now);
+    if (!config.ok()) {
+      Check(config.status().code() == absl::StatusCode::kInvalidArgument);
+      continue;
+    }
+    Check(!config->targets.empty() && !config->ramp.Levels().empty());
+    Check(config->ramp.end <=
+          (config->mode == Mode::kClosed ? 100'000 : 1'000'000));
+    Check(!config->out_dir.empty());
+    if (config->start_at.has_value()) {
+      Check(now - *config->start_at <= kMostStartLateness);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace asyncgrpc::loadgen
 
@@ -130,5 +174,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   asyncgrpc::loadgen::FuzzScenario(spec);
   asyncgrpc::loadgen::FuzzStartAt(spec);
   asyncgrpc::loadgen::FuzzMetricsUrl(spec);
+  asyncgrpc::loadgen::FuzzRunConfig(spec);
   return 0;
 }

@@ -1,213 +1,159 @@
 #include "loadgen/core/config.h"
 
-#include <set>
+#include <string>
+#include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
 
 namespace asyncgrpc::loadgen {
 namespace {
 
-TEST(ParseRampTest, ThreeNumbersGiveTheLevels) {
-  absl::StatusOr<Ramp> ramp = ParseRamp("--users", "10:50:10", true);
-  ASSERT_TRUE(ramp.ok()) << ramp.status();
-  EXPECT_EQ(ramp->Levels(), (std::vector<double>{10, 20, 30, 40, 50}));
+const absl::Time kNow = absl::FromUnixSeconds(1'795'615'200);
+
+RunFlags Valid() {
+  return {.targets = {"sync=127.0.0.1:50051", "async=127.0.0.1:50052"},
+          .users = "10:30:10",
+          .command = "loadgen --users 10:30:10"};
 }
 
-TEST(ParseRampTest, EndNotOnAStepStopsBelowIt) {
-  absl::StatusOr<Ramp> ramp = ParseRamp("--users", "10:45:10", true);
-  ASSERT_TRUE(ramp.ok());
-  EXPECT_EQ(ramp->Levels(), (std::vector<double>{10, 20, 30, 40}));
+// The one-line error MakeRunConfig gives for `flags`, or "" when it accepts
+// them.
+std::string ErrorOf(const RunFlags& flags) {
+  absl::StatusOr<RunConfig> config = MakeRunConfig(flags, kNow);
+  if (config.ok()) {
+    return "";
+  }
+  EXPECT_TRUE(absl::IsInvalidArgument(config.status())) << config.status();
+  return std::string(config.status().message());
 }
 
-TEST(ParseRampTest, FractionalRatesKeepTheirEnd) {
-  absl::StatusOr<Ramp> ramp = ParseRamp("--rate", "0.1:0.3:0.1", false);
-  ASSERT_TRUE(ramp.ok());
-  EXPECT_EQ(ramp->Levels().size(), 3u);
+TEST(MakeRunConfigTest, AValidCommandLineBecomesTheConfig) {
+  RunFlags flags = Valid();
+  flags.metrics_urls = {"sync=http://127.0.0.1:9464/metrics"};
+  flags.start_at = "2026-11-25T14:00:00Z";
+  absl::StatusOr<RunConfig> config = MakeRunConfig(flags, kNow);
+  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_EQ(config->targets.size(), 2u);
+  EXPECT_EQ(config->targets[1].name, "async");
+  EXPECT_EQ(config->mode, Mode::kClosed);
+  EXPECT_EQ(config->ramp.Levels(), (std::vector<double>{10, 20, 30}));
+  EXPECT_EQ(config->scenario.spec, "seed");
+  EXPECT_EQ(config->out_dir, "results/loadgen-20261125T140000Z");
+  EXPECT_EQ(config->start_at, kNow);
+  ASSERT_EQ(config->metrics_urls.size(), 1u);
+  EXPECT_EQ(config->metrics_urls[0].port, 9464);
+  EXPECT_EQ(config->command, "loadgen --users 10:30:10");
+  EXPECT_TRUE(config->tls_root_certs_pem.empty());
 }
 
-TEST(ParseRampTest, ASingleNumberIsOneLevel) {
-  absl::StatusOr<Ramp> ramp = ParseRamp("--rate", "500", false);
-  ASSERT_TRUE(ramp.ok());
-  EXPECT_EQ(ramp->Levels(), (std::vector<double>{500}));
+TEST(MakeRunConfigTest, ARateMeansOpenLoop) {
+  RunFlags flags = Valid();
+  flags.users.clear();
+  flags.rate = "100:200:50";
+  absl::StatusOr<RunConfig> config = MakeRunConfig(flags, kNow);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->mode, Mode::kOpen);
+  EXPECT_EQ(config->ramp.Levels(), (std::vector<double>{100, 150, 200}));
 }
 
-TEST(ParseRampTest, MalformedSpecsNameTheFlagAndTheForm) {
-  // 3e44 and 1:1e9:1 once made Levels() run out of memory (found by
-  // config_fuzzer).
-  for (const char* spec :
-       {"", "10:20", "a:b:c", "10:5:1", "0:10:1", "10:20:0", "10:20:-1",
-        "1:2:3:4", "1.5:3:1", "1:1000000:1", "1:1e9:1", "1e16:1e17:1"}) {
-    absl::StatusOr<Ramp> ramp = ParseRamp("--users", spec, true);
-    EXPECT_TRUE(absl::IsInvalidArgument(ramp.status())) << spec;
-    EXPECT_NE(ramp.status().message().find("--users"), std::string::npos);
-    EXPECT_NE(ramp.status().message().find("START:END:STEP"),
-              std::string::npos);
+TEST(MakeRunConfigTest, TargetsAreNeededAndNamedOnce) {
+  RunFlags flags = Valid();
+  flags.targets.clear();
+  EXPECT_EQ(ErrorOf(flags), "give at least one --target NAME=HOST:PORT");
+  flags.targets = {"a=127.0.0.1:1", "a=127.0.0.1:2"};
+  EXPECT_EQ(ErrorOf(flags), "--target: the name \"a\" is given twice");
+  flags.targets = {"a=nowhere"};
+  EXPECT_TRUE(absl::StrContains(ErrorOf(flags), "--target must be"));
+}
+
+TEST(MakeRunConfigTest, ExactlyOneOfUsersAndRateWithinBounds) {
+  RunFlags flags = Valid();
+  flags.rate = "10";
+  EXPECT_TRUE(absl::StartsWith(ErrorOf(flags), "give exactly one of --users"));
+  flags.users.clear();
+  flags.rate.clear();
+  EXPECT_TRUE(absl::StartsWith(ErrorOf(flags), "give exactly one of --users"));
+  flags.users = "10:200000:10";
+  EXPECT_EQ(ErrorOf(flags),
+            "--users values must be at most 100000, got \"10:200000:10\"");
+  flags.users.clear();
+  flags.rate = "1:2000000:1";
+  EXPECT_TRUE(absl::StartsWith(ErrorOf(flags), "--rate values must be at"));
+  flags.rate = "5:1:1";
+  EXPECT_TRUE(absl::StrContains(ErrorOf(flags), "END must not be below"));
+  flags.rate = "1";
+  flags.scenario = "delete";
+  EXPECT_TRUE(absl::StartsWith(ErrorOf(flags), "unknown --scenario"));
+}
+
+TEST(MakeRunConfigTest, DurationsAndRatesMustBeSensible) {
+  const std::vector<std::pair<void (*)(RunFlags&), std::string>> cases = {
+      {[](RunFlags& f) { f.step_duration = absl::ZeroDuration(); },
+       "--step_duration must be above 0"},
+      {[](RunFlags& f) { f.step_duration = absl::Hours(25); },
+       "--step_duration must be above 0 and at most 24h"},
+      {[](RunFlags& f) { f.warmup = absl::Seconds(10); },
+       "--step_duration must be positive and --warmup between 0"},
+      {[](RunFlags& f) { f.spawn_rate = 0; }, "--spawn_rate must be positive"},
+      {[](RunFlags& f) { f.think_time = -absl::Seconds(1); },
+       "--think_time must be between 0"},
+      {[](RunFlags& f) { f.deadline = absl::ZeroDuration(); },
+       "--deadline must be above 0"},
+      {[](RunFlags& f) { f.channels = 0; }, "--channels must be between 1"},
+      {[](RunFlags& f) { f.max_in_flight = 0; },
+       "--max_in_flight must be positive"},
+      {[](RunFlags& f) { f.item_ids = 0; }, "--item_ids must be positive"},
+      {[](RunFlags& f) { f.slowdown_factor = 1; },
+       "--slowdown_factor must be above 1"},
+      {[](RunFlags& f) { f.error_threshold = 1; },
+       "--slowdown_factor must be above 1 and --error_threshold in [0, 1)"},
+      {[](RunFlags& f) { f.stop_on_errors = -2; },
+       "--stop_on_errors must be -1 (never)"},
+  };
+  for (const auto& [change, error] : cases) {
+    RunFlags flags = Valid();
+    change(flags);
+    EXPECT_TRUE(absl::StartsWith(ErrorOf(flags), error))
+        << ErrorOf(flags) << " should start with " << error;
   }
 }
 
-TEST(ParseTargetTest, NamedAndUnnamed) {
-  absl::StatusOr<Target> named = ParseTarget("sync=127.0.0.1:50051");
-  ASSERT_TRUE(named.ok());
-  EXPECT_EQ(named->name, "sync");
-  EXPECT_EQ(named->address, "127.0.0.1:50051");
-  absl::StatusOr<Target> bare = ParseTarget("localhost:9");
-  ASSERT_TRUE(bare.ok());
-  EXPECT_EQ(bare->name, "localhost:9");
+TEST(MakeRunConfigTest, TlsServerNameNeedsTheCa) {
+  RunFlags flags = Valid();
+  flags.tls_server_name = "items.example";
+  EXPECT_EQ(ErrorOf(flags), "--tls_server_name needs --tls_ca");
+  flags.tls_ca_given = true;
+  EXPECT_EQ(ErrorOf(flags), "");
 }
 
-TEST(ParseTargetTest, RejectsMalformedAddresses) {
-  for (const char* spec : {"sync", "sync=", "=127.0.0.1:1", "sync=host",
-                           "sync=host:0", "sync=host:70000", "sync=host:x"}) {
-    EXPECT_TRUE(absl::IsInvalidArgument(ParseTarget(spec).status())) << spec;
-  }
+TEST(MakeRunConfigTest, ShardsAndStartTime) {
+  RunFlags flags = Valid();
+  flags.shard_count = 0;
+  EXPECT_EQ(ErrorOf(flags), "--shard_count must be between 1 and 10000, got 0");
+  flags.shard_count = 3;
+  flags.shard_index = 3;
+  EXPECT_EQ(ErrorOf(flags),
+            "--shard_index must be between 0 and --shard_count - 1 (2), got 3");
+  flags.shard_index = 2;
+  EXPECT_EQ(ErrorOf(flags), "");
+  flags.start_at = "yesterday";
+  EXPECT_TRUE(absl::StartsWith(ErrorOf(flags), "--start_at must be"));
+  flags.start_at = "2026-11-25T13:59:58Z";
+  EXPECT_TRUE(absl::StrContains(ErrorOf(flags), "in the past"));
+  flags.start_at = "2026-11-25T13:59:59.5Z";
+  EXPECT_EQ(ErrorOf(flags), "");
 }
 
-TEST(ParseScenarioTest, SingleScenarios) {
-  for (const auto& [spec, action] :
-       {std::pair{"seed", Action::kSeed}, std::pair{"get", Action::kGet},
-        std::pair{"list", Action::kList}}) {
-    absl::StatusOr<Scenario> scenario = ParseScenario(spec);
-    ASSERT_TRUE(scenario.ok()) << spec;
-    EXPECT_EQ(scenario->actions, std::vector<Action>{action});
-  }
-}
-
-TEST(ParseScenarioTest, MixHasCumulativeWeights) {
-  absl::StatusOr<Scenario> scenario = ParseScenario("mix:get=8,list=1,seed=1");
-  ASSERT_TRUE(scenario.ok()) << scenario.status();
-  EXPECT_EQ(scenario->actions,
-            (std::vector<Action>{Action::kGet, Action::kList, Action::kSeed}));
-  EXPECT_EQ(scenario->weights, (std::vector<double>{8, 9, 10}));
-}
-
-TEST(ParseScenarioTest, RejectsUnknownAndMalformed) {
-  for (const char* spec :
-       {"", "post", "mix:", "mix:get", "mix:get=x", "mix:put=1", "mix:get=-1",
-        "mix:get=0,list=0", "mix:get=1e308,list=1e308"}) {
-    EXPECT_TRUE(absl::IsInvalidArgument(ParseScenario(spec).status())) << spec;
-  }
-}
-
-TEST(ShardTest, UsersAddUpAndTheFirstShardsTakeTheRemainder) {
-  EXPECT_EQ(ShardUsers(10, 0, 3), 4);
-  EXPECT_EQ(ShardUsers(10, 1, 3), 3);
-  EXPECT_EQ(ShardUsers(10, 2, 3), 3);
-  EXPECT_EQ(ShardUsers(2, 2, 3), 0);
-  for (int count = 1; count <= 9; ++count) {
-    for (int users = 0; users <= 50; ++users) {
-      int sum = 0;
-      for (int index = 0; index < count; ++index) {
-        const int mine = ShardUsers(users, index, count);
-        EXPECT_GE(mine, users / count);
-        EXPECT_LE(mine, users / count + 1);
-        sum += mine;
-      }
-      EXPECT_EQ(sum, users) << users << " users over " << count;
-    }
-  }
-}
-
-TEST(ShardTest, TheShardsUsersAreTheWholeRunsUsersEachOnce) {
-  for (int count = 1; count <= 7; ++count) {
-    for (int users = 0; users <= 40; ++users) {
-      std::set<int64_t> ids;
-      for (int index = 0; index < count; ++index) {
-        for (int local = 0; local < ShardUsers(users, index, count); ++local) {
-          EXPECT_TRUE(ids.insert(ShardUserId(local, index, count)).second);
-        }
-      }
-      ASSERT_EQ(static_cast<int>(ids.size()), users);
-      if (users > 0) {
-        EXPECT_EQ(*ids.begin(), 0);
-        EXPECT_EQ(*ids.rbegin(), users - 1);
-      }
-    }
-  }
-}
-
-TEST(ShardTest, RatesAreSplitEvenly) {
-  EXPECT_DOUBLE_EQ(ShardRate(300, 3), 100);
-  EXPECT_DOUBLE_EQ(ShardRate(100, 3) * 3, 100);
-  EXPECT_DOUBLE_EQ(ShardRate(42.5, 1), 42.5);
-}
-
-TEST(ParseStartAtTest, Rfc3339AndUnixSeconds) {
-  absl::StatusOr<absl::Time> t = ParseStartAt("2026-11-25T14:00:00Z");
-  ASSERT_TRUE(t.ok()) << t.status();
-  EXPECT_EQ(absl::ToUnixSeconds(*t), 1795615200);
-  t = ParseStartAt("2026-11-25T15:00:00+01:00");
-  ASSERT_TRUE(t.ok()) << t.status();
-  EXPECT_EQ(absl::ToUnixSeconds(*t), 1795615200);
-  t = ParseStartAt("2026-11-25T14:00:00.250Z");
-  ASSERT_TRUE(t.ok()) << t.status();
-  EXPECT_EQ(absl::ToUnixMillis(*t), 1795615200250);
-  t = ParseStartAt("1795615200");
-  ASSERT_TRUE(t.ok()) << t.status();
-  EXPECT_EQ(absl::ToUnixSeconds(*t), 1795615200);
-  t = ParseStartAt("1795615200.5");
-  ASSERT_TRUE(t.ok()) << t.status();
-  EXPECT_EQ(absl::ToUnixMillis(*t), 1795615200500);
-}
-
-TEST(ParseStartAtTest, RejectsOtherForms) {
-  for (const char* spec :
-       {"", "now", "2026-11-25", "2026-11-25 14:00:00", "14:00", "-5", "1.2.3",
-        "2026-13-25T14:00:00Z", "1e20", "99999999999999", "+1795615200"}) {
-    absl::StatusOr<absl::Time> t = ParseStartAt(spec);
-    ASSERT_FALSE(t.ok()) << spec;
-    EXPECT_TRUE(absl::IsInvalidArgument(t.status())) << spec;
-    EXPECT_TRUE(absl::StrContains(t.status().message(), "--start_at"));
-  }
-}
-
-TEST(CheckStartAtTest, AtMostOneSecondLate) {
-  const absl::Time start = absl::FromUnixSeconds(1795615200);
-  EXPECT_TRUE(CheckStartAt(start, start - absl::Hours(1)).ok());
-  EXPECT_TRUE(CheckStartAt(start, start).ok());
-  EXPECT_TRUE(CheckStartAt(start, start + absl::Milliseconds(1000)).ok());
-  const absl::Status late = CheckStartAt(start, start + absl::Seconds(3));
-  EXPECT_TRUE(absl::IsFailedPrecondition(late));
-  EXPECT_TRUE(absl::StrContains(late.message(), "2026-11-25T14:00:00Z"))
-      << late;
-  EXPECT_TRUE(absl::StrContains(late.message(), "3s in the past")) << late;
-}
-
-TEST(ParseMetricsUrlTest, HostPortAndPath) {
-  absl::StatusOr<MetricsUrl> url =
-      ParseMetricsUrl("sync=http://127.0.0.1:9464/metrics");
-  ASSERT_TRUE(url.ok()) << url.status();
-  EXPECT_EQ(url->target, "sync");
-  EXPECT_EQ(url->url, "http://127.0.0.1:9464/metrics");
-  EXPECT_EQ(url->host, "127.0.0.1");
-  EXPECT_EQ(url->port, 9464);
-  EXPECT_EQ(url->path, "/metrics");
-
-  url = ParseMetricsUrl("async=http://async-metrics.bench.svc");
-  ASSERT_TRUE(url.ok()) << url.status();
-  EXPECT_EQ(url->host, "async-metrics.bench.svc");
-  EXPECT_EQ(url->port, 80);
-  EXPECT_EQ(url->path, "/metrics");
-
-  url = ParseMetricsUrl("a=http://[::1]:8080/x/y?format=text");
-  ASSERT_TRUE(url.ok()) << url.status();
-  EXPECT_EQ(url->host, "::1");
-  EXPECT_EQ(url->port, 8080);
-  EXPECT_EQ(url->path, "/x/y?format=text");
-}
-
-TEST(ParseMetricsUrlTest, RejectsWhatPlainHttpCannotFetch) {
-  for (const char* spec :
-       {"http://127.0.0.1:9464/metrics", "=http://h:1/", "a=", "a=h:1/metrics",
-        "a=https://h:1/metrics", "a=http://", "a=http://:1/", "a=http://h:0/",
-        "a=http://h:65536/", "a=http://h:x/", "a=http://h:/", "a=http://u@h:1/",
-        "a=http://h:1/a b", "a=http://h:1/#frag", "a=http://[::1/",
-        "a=http://a:b:1/"}) {
-    absl::StatusOr<MetricsUrl> url = ParseMetricsUrl(spec);
-    ASSERT_FALSE(url.ok()) << spec;
-    EXPECT_TRUE(absl::StrContains(url.status().message(), "--metrics_url"))
-        << url.status();
-  }
+TEST(MakeRunConfigTest, MetricsUrlsNameATarget) {
+  RunFlags flags = Valid();
+  flags.metrics_urls = {"other=http://127.0.0.1:9464/metrics"};
+  EXPECT_EQ(ErrorOf(flags),
+            "--metrics_url: no --target is named \"other\" (in "
+            "\"other=http://127.0.0.1:9464/metrics\")");
+  flags.metrics_urls = {"sync=https://127.0.0.1:9464/metrics"};
+  EXPECT_TRUE(absl::StrContains(ErrorOf(flags), "https is not supported"));
 }
 
 }  // namespace

@@ -1,9 +1,10 @@
-// Ramps each target in turn through the same schedule — closed loop (virtual
-// users with think time, like Locust) or open loop (arrivals at planned times,
-// latency measured from the planned time: corrected for coordinated omission) —
-// and turns what the Recorder saw into results.
+// A whole run: checks every target answers, waits for --start_at, records the
+// run's config, environment and rules, then ramps each target in turn through
+// the same schedule (one TargetRun each, target_run.h), with the observers
+// and background work main.cc plugs in (step_observer.h).
 //
 //   absl::StatusOr<::loadgen::v1::Results> results = Run(config);
+//   absl::StatusOr<::loadgen::v1::Results> observed = Run(config, hooks);
 #pragma once
 
 #include "absl/status/statusor.h"

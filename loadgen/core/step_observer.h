@@ -14,7 +14,7 @@
 #include <functional>
 #include <memory>
 
-#include "loadgen/core/config.h"
+#include "loadgen/core/notation.h"
 #include "loadgen/results.pb.h"
 
 namespace asyncgrpc::loadgen {

@@ -1,7 +1,10 @@
 #include "loadgen/report/outputs.h"
 
 #include <google/protobuf/util/json_util.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -140,6 +143,37 @@ absl::StatusOr<std::string> ResultsToJson(const pb::Results& results,
         absl::StrCat("cannot print results as JSON: ", status.ToString()));
   }
   return json;
+}
+
+absl::Status CheckOutputDir(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  fs::path existing = fs::absolute(dir, error);
+  while (!error && !fs::exists(existing, error) && existing.has_parent_path() &&
+         existing != existing.parent_path()) {
+    existing = existing.parent_path();
+  }
+  if (!error && fs::create_directories(dir, error)) {
+    // Undo: remove what was just created, innermost first.
+    for (fs::path made = fs::absolute(dir); made != existing;
+         made = made.parent_path()) {
+      fs::remove(made, error);
+    }
+    return absl::OkStatus();
+  }
+  if (!error) {
+    // It existed: can a file be made in it?
+    std::string probe = (fs::path(dir) / ".loadgen-probe-XXXXXX").string();
+    const int fd = mkstemp(probe.data());
+    if (fd >= 0) {
+      close(fd);
+      unlink(probe.c_str());
+      return absl::OkStatus();
+    }
+    error = std::error_code(errno, std::generic_category());
+  }
+  return absl::PermissionDeniedError(
+      absl::StrCat("cannot write \"", dir, "\": ", error.message()));
 }
 
 absl::Status WriteOutputs(const pb::Results& results, const std::string& dir) {

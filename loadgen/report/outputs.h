@@ -2,6 +2,7 @@
 // timeline.csv, server_metrics.csv (with --metrics_url) and report.html into
 // one directory, and the side-by-side summary table for the terminal.
 //
+//   RETURN_IF_ERROR(CheckOutputDir("out/run1"));  // before the run
 //   absl::Status status = WriteOutputs(results, "out/run1");
 //   std::cout << SummaryTable(results);
 #pragma once
@@ -16,6 +17,12 @@ namespace asyncgrpc::loadgen {
 
 absl::Status WriteOutputs(const ::loadgen::v1::Results& results,
                           const std::string& dir);
+
+// OK when `dir` is, or can be created as, a writable directory; else
+// PERMISSION_DENIED 'cannot write "DIR": why'. For finding out before the
+// load, not after it: tries for real (root passes access(2) checks on
+// read-only file systems) and leaves nothing behind.
+absl::Status CheckOutputDir(const std::string& dir);
 
 // results.json as loadgen writes it (indented), or on one line (no newline
 // at all: JSON strings escape theirs) as --print_results prints it.

@@ -1,0 +1,348 @@
+#include "loadgen/core/target_run.h"
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <iostream>
+#include <string>
+#include <thread>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "loadgen/core/histogram.h"
+#include "loadgen/core/open_loop_schedule.h"
+#include "loadgen/core/random.h"
+#include "loadgen/core/shard.h"
+#include "loadgen/core/summary.h"
+
+namespace asyncgrpc::loadgen {
+namespace {
+
+namespace pb = ::loadgen::v1;
+
+// A step is invalid when loadgen sent less than this share of the planned calls
+// (without the in-flight cap being the reason)...
+constexpr double kMinAchievedShare = 0.95;
+// ...or used this share of all the machine's cores itself.
+constexpr double kMaxCpuShare = 0.9;
+
+absl::Duration CpuTime() {
+  rusage usage;
+  getrusage(RUSAGE_SELF, &usage);
+  return absl::DurationFromTimeval(usage.ru_utime) +
+         absl::DurationFromTimeval(usage.ru_stime);
+}
+
+// The name of a gRPC status code ("UNAVAILABLE"): gRPC and absl share the
+// numbering.
+std::string StatusName(grpc::StatusCode code) {
+  std::string name =
+      absl::StatusCodeToString(static_cast<absl::StatusCode>(code));
+  return name.empty() ? absl::StrCat("CODE_", static_cast<int>(code)) : name;
+}
+
+// This shard's share of a step's load: users (closed loop) or calls/s.
+double ShardLoad(const RunConfig& config, double level) {
+  return config.mode == Mode::kClosed
+             ? ShardUsers(static_cast<int>(level), config.shard_index,
+                          config.shard_count)
+             : ShardRate(level, config.shard_count);
+}
+
+// A target that went away: every call of the step failed UNAVAILABLE and the
+// channel says so.
+bool WentAway(const pb::Step& step, Workload& workload) {
+  const auto unavailable = step.errors().find("UNAVAILABLE");
+  return step.requests() > 0 && unavailable != step.errors().end() &&
+         unavailable->second == step.requests() && !workload.Reachable();
+}
+
+}  // namespace
+
+TargetRun::TargetRun(const RunConfig& config, const Target& target,
+                     absl::Time start, absl::Duration time_after,
+                     std::unique_ptr<StepObserver> observer)
+    : config_(config),
+      target_(target),
+      time_after_(time_after),
+      run_start_(start),
+      planned_(config.start_at.has_value()),
+      workload_(config, target),
+      recorder_(run_start_),
+      observer_(std::move(observer)),
+      user_iterations_(config.mode == Mode::kClosed
+                           ? static_cast<size_t>(config.ramp.end) + 1
+                           : 0) {}
+
+void TargetRun::StartUsers(int level, absl::Time step_start) {
+  const int users = ShardUsers(level, config_.shard_index, config_.shard_count);
+  const int before = active_users_.exchange(users);
+  for (int user = before; user < users; ++user) {
+    // Each user starts when it would in the whole run (the spawn rate is the
+    // whole run's), so the shards together start users as one process would.
+    const int64_t id =
+        ShardUserId(user, config_.shard_index, config_.shard_count);
+    const absl::Duration offset = absl::Seconds(
+        static_cast<double>(id - previous_level_ + 1) / config_.spawn_rate);
+    scheduler_.At(step_start + offset, [this, user] { Iterate(user); });
+  }
+  previous_level_ = level;
+}
+
+void TargetRun::Iterate(int user) {
+  if (stopping_.load() || user >= active_users_.load()) {
+    return;
+  }
+  const absl::Time start = absl::Now();
+  // The same seed for every target: each user makes the same sequence of
+  // requests everywhere; a shard's users are numbered as in the whole run, so
+  // the shards' streams are disjoint and together the whole run's. One
+  // iteration per user at a time, so its counter needs no atomics.
+  const uint64_t id = static_cast<uint64_t>(
+      ShardUserId(user, config_.shard_index, config_.shard_count));
+  const uint64_t key =
+      MixKey(config_.seed, (id << 32) + user_iterations_[user]++);
+  workload_.Start(key, [this, user, start](grpc::StatusCode code) {
+    const absl::Time done = absl::Now();
+    recorder_.Record(done, done - start, done - start, code);
+    if (config_.think_time > absl::ZeroDuration()) {
+      scheduler_.At(done + config_.think_time, [this, user] { Iterate(user); });
+    } else if (code == grpc::StatusCode::OK) {
+      // The next call starts right here, on the gRPC thread that saw the reply:
+      // a hop through the scheduler thread cost a wake-up per call. A reply
+      // only comes after a round trip, so this cannot recurse. (The drain is
+      // safe too: this iteration still counts as in flight until we return.)
+      Iterate(user);
+    } else {
+      // A failure can be reported inline, as the call starts: through the
+      // scheduler, so a failing target cannot recurse on one thread.
+      scheduler_.At(done, [this, user] { Iterate(user); });
+    }
+  });
+}
+
+void TargetRun::SendOpenLoop(double rate, absl::Time start, absl::Time end) {
+  // The whole run's schedule: this shard sends its arrivals shard_index,
+  // shard_index + shard_count, ... (keyed as in the whole run), so the shards
+  // together send exactly the whole run's calls at the whole run's times.
+  const OpenLoopSchedule schedule(start, end, rate);
+  const int64_t sends = schedule.Count();
+  for (int64_t k = config_.shard_index; k < sends && !stopping_.load();
+       k += config_.shard_count) {
+    const absl::Time intended = schedule.At(k);
+    const absl::Duration wait = intended - absl::Now();
+    if (wait > absl::ZeroDuration()) {
+      absl::SleepFor(wait);
+    }
+    // At the cap (like wrk2's fixed connections) the send waits for a reply: it
+    // goes out late, and the latency measured from its planned time shows what
+    // the stall cost.
+    while (workload_.InFlight() >= config_.max_in_flight && !stopping_.load()) {
+      capped_ = true;
+      absl::SleepFor(absl::Microseconds(100));
+    }
+    recorder_.RecordSend();
+    const absl::Time sent = absl::Now();
+    const uint64_t key = MixKey(config_.seed, static_cast<uint64_t>(k));
+    workload_.Start(key, [this, intended, sent](grpc::StatusCode code) {
+      const absl::Time done = absl::Now();
+      recorder_.Record(done, done - intended, done - sent, code);
+    });
+  }
+}
+
+void TargetRun::WaitWithProgress(absl::Time until, int step, int steps,
+                                 double level) {
+  const bool tty = isatty(STDERR_FILENO);
+  while (absl::Now() < until) {
+    absl::SleepFor(std::min(absl::Seconds(1), until - absl::Now()));
+    const std::vector<SecondTotals> timeline = recorder_.Timeline();
+    // The last complete second.
+    const SecondTotals* last =
+        timeline.size() >= 2 ? &timeline[timeline.size() - 2] : nullptr;
+    int64_t errors = 0;
+    for (const SecondTotals& second : timeline) {
+      if (second.step == step) {
+        errors += second.failures;
+      }
+    }
+    const absl::Duration left =
+        std::max(run_end_estimate_ - absl::Now(), absl::ZeroDuration()) +
+        time_after_;
+    const std::string line = absl::StrFormat(
+        "[%s] step %d/%d %s %g  rps %.0f  p99 %.1f ms  errors %d  left %s",
+        target_.name, step + 1, steps,
+        config_.mode == Mode::kClosed ? "users" : "rate", level,
+        last != nullptr ? static_cast<double>(last->requests) : 0.0,
+        last != nullptr ? Ms(last->latency.ValueAtPercentile(99)) : 0.0, errors,
+        absl::FormatDuration(absl::Trunc(left, absl::Seconds(1))));
+    if (tty) {
+      std::cerr << "\r\033[K" << line << std::flush;
+    } else if (absl::Now() >= until) {
+      std::cerr << line << std::endl;
+    }
+  }
+  if (tty) {
+    std::cerr << std::endl;
+  }
+}
+
+pb::Step TargetRun::MakeStep(int index, double level, absl::Time start,
+                             absl::Duration measured, StepTotals totals,
+                             absl::Duration cpu) {
+  // This shard's share of the step's load (all of it in a whole run).
+  level = ShardLoad(config_, level);
+  pb::Step step;
+  step.set_index(index);
+  if (config_.mode == Mode::kClosed) {
+    step.set_users(static_cast<int32_t>(level));
+  } else {
+    step.set_rate(level);
+  }
+  const double seconds = absl::ToDoubleSeconds(measured);
+  step.set_start_s(absl::ToDoubleSeconds(start - run_start_));
+  step.set_duration_s(seconds);
+  step.set_requests(totals.requests);
+  step.set_ok(totals.ok);
+  step.set_rps(totals.requests / seconds);
+  SetStepLatency(totals.latency, &step);
+  int64_t failed = 0;
+  for (const auto& [code, count] : totals.errors) {
+    (*step.mutable_errors())[StatusName(code)] = count;
+    failed += count;
+  }
+  step.set_error_ratio(totals.requests > 0
+                           ? static_cast<double>(failed) / totals.requests
+                           : 0.0);
+  const double cores = absl::ToDoubleSeconds(cpu) / seconds;
+  step.set_loadgen_cpu_cores(cores);
+  std::string invalid;
+  if (config_.mode == Mode::kOpen) {
+    step.set_achieved_rate(totals.sent / seconds);
+    FillLatency(totals.uncorrected, step.mutable_uncorrected());
+    totals.uncorrected.ToProto(step.mutable_uncorrected_histogram());
+    if (step.achieved_rate() < kMinAchievedShare * level && !capped_) {
+      invalid = absl::StrFormat(
+          "loadgen could not keep up: sent %.0f of the planned %.0f calls/s",
+          step.achieved_rate(), level);
+    }
+  }
+  const int cpus = static_cast<int>(std::thread::hardware_concurrency());
+  if (invalid.empty() && cores >= kMaxCpuShare * cpus) {
+    invalid = absl::StrFormat("loadgen used %.2f of %d cores", cores, cpus);
+  }
+  step.set_valid(invalid.empty());
+  step.set_invalid_reason(invalid);
+  totals.latency.ToProto(step.mutable_histogram());
+  return step;
+}
+
+bool TargetRun::RunStep(int index, int steps, pb::TargetResult& result,
+                        std::vector<StepPoint>& points) {
+  const double level = config_.ramp.Levels()[index];
+  absl::Time start = absl::Now();
+  if (planned_) {
+    const absl::Time planned = run_start_ + config_.step_duration * index;
+    if (planned > start) {
+      absl::SleepFor(planned - start);
+    }
+    start = planned;
+  }
+  const absl::Time end = start + config_.step_duration;
+  recorder_.BeginStep(index);
+  capped_ = false;
+  std::thread sender;
+  if (config_.mode == Mode::kClosed) {
+    StartUsers(static_cast<int>(level), start);
+  } else {
+    sender = std::thread(
+        [this, level, start, end] { SendOpenLoop(level, start, end); });
+  }
+  WaitWithProgress(start + config_.warmup, index, steps, level);
+  recorder_.StartMeasuring();
+  if (observer_ != nullptr) {
+    observer_->WindowStart(index);
+  }
+  const absl::Duration cpu_before = CpuTime();
+  const absl::Time measured_start = absl::Now();
+  WaitWithProgress(end, index, steps, level);
+  StepTotals totals = recorder_.EndStep();
+  if (observer_ != nullptr) {
+    observer_->WindowEnd(index);
+  }
+  const absl::Duration measured = absl::Now() - measured_start;
+  const absl::Duration cpu = CpuTime() - cpu_before;
+  if (sender.joinable()) {
+    sender.join();
+  }
+  const pb::Step& step = *result.add_steps() =
+      MakeStep(index, level, start, measured, std::move(totals), cpu);
+  points.push_back(PointOf(step, config_.mode == Mode::kOpen));
+  if (WentAway(step, workload_)) {
+    result.set_note(absl::StrCat(
+        "target became unreachable during step ", index + 1,
+        " (every call failed UNAVAILABLE); the run for this target ended"));
+    return false;
+  }
+  if (ShouldStop(points, config_.rules, config_.stop_on_errors)) {
+    result.set_note(
+        absl::StrCat("stopped ", config_.stop_on_errors,
+                     " step(s) after error onset (--stop_on_errors)"));
+    return false;
+  }
+  return true;
+}
+
+pb::TargetResult TargetRun::Run() {
+  pb::TargetResult result;
+  result.set_name(target_.name);
+  result.set_address(target_.address);
+  const int steps = static_cast<int>(config_.ramp.Levels().size());
+  std::vector<StepPoint> points;
+  run_end_estimate_ =
+      std::max(absl::Now(), run_start_) + config_.step_duration * steps;
+  for (int index = 0; index < steps; ++index) {
+    if (!RunStep(index, steps, result, points)) {
+      break;
+    }
+  }
+  Finish(result);
+  return result;
+}
+
+void TargetRun::Finish(pb::TargetResult& result) {
+  stopping_ = true;
+  // No Iterate may still be running when the calls are drained: one that had
+  // passed its stopping_ check could otherwise start a call after Drain saw
+  // none in flight, and touch this run after it is gone.
+  scheduler_.Stop();
+  workload_.Drain(absl::Now() + config_.deadline * 2 + absl::Seconds(1));
+  if (observer_ != nullptr) {
+    for (pb::Step& step : *result.mutable_steps()) {
+      observer_->AddTo(&step);
+    }
+  }
+  Summarize(config_.rules, config_.mode == Mode::kOpen, &result);
+  AddTimeline(result);
+}
+
+void TargetRun::AddTimeline(pb::TargetResult& result) const {
+  for (size_t second = 0; const SecondTotals& totals : recorder_.Timeline()) {
+    pb::TimelinePoint* point = result.add_timeline();
+    point->set_t_s(static_cast<double>(second++));
+    point->set_step(totals.step);
+    point->set_rps(static_cast<double>(totals.requests));
+    point->set_failures_per_s(static_cast<double>(totals.failures));
+    point->set_p50_ms(Ms(totals.latency.ValueAtPercentile(50)));
+    point->set_p95_ms(Ms(totals.latency.ValueAtPercentile(95)));
+    point->set_p99_ms(Ms(totals.latency.ValueAtPercentile(99)));
+    if (config_.shard_count > 1) {
+      // For `loadgen merge` to recompute the merged run's percentiles.
+      totals.latency.ToProto(point->mutable_histogram());
+    }
+  }
+}
+
+}  // namespace asyncgrpc::loadgen
