@@ -23,10 +23,12 @@
 #include "loadgen/core/config.h"
 #include "loadgen/core/grpc_log.h"
 #include "loadgen/core/runner.h"
+#include "loadgen/distributed/framing.h"
 #include "loadgen/distributed/merge.h"
+#include "loadgen/distributed/merge_input.h"
 #include "loadgen/report/outputs.h"
 #include "loadgen/report/report_html.h"
-#include "loadgen/server_metrics/metrics_scraper.h"
+#include "loadgen/server_metrics/recorder.h"
 
 ABSL_FLAG(std::vector<std::string>, target, {},
           "NAME=HOST:PORT to ramp; repeat for several (each is ramped in turn "

@@ -4,11 +4,11 @@
 // skipped), then every step's histogram through Histogram::FromProto, and the
 // Results merged as a run of one shard; the bytes are also taken as a
 // binary-serialized loadgen.v1.Histogram, as a log holding --print_results
-// blocks, as Prometheus exposition text and as an HTTP response. A histogram
-// that is accepted must round-trip through ToProto/FromProto and report
-// percentiles within [min, max], p0 = min, p100 = max, non-decreasing in the
-// percentile; a merge that succeeds must keep every count. The HTML is not
-// rendered: it inlines Chart.js and would make every input slow.
+// blocks and as Prometheus exposition text. A histogram that is accepted must
+// round-trip through ToProto/FromProto and report percentiles within [min,
+// max], p0 = min, p100 = max, non-decreasing in the percentile; a merge that
+// succeeds must keep every count. The HTML is not rendered: it inlines
+// Chart.js and would make every input slow.
 #include <google/protobuf/stubs/logging.h>
 #include <google/protobuf/util/json_util.h>
 
@@ -19,10 +19,11 @@
 
 #include "absl/status/statusor.h"
 #include "loadgen/core/histogram.h"
+#include "loadgen/distributed/framing.h"
 #include "loadgen/distributed/merge.h"
 #include "loadgen/results.pb.h"
-#include "loadgen/server_metrics/metrics_scraper.h"
-#include "loadgen/server_metrics/prometheus.h"
+#include "loadgen/server_metrics/exposition.h"
+#include "loadgen/server_metrics/step_metrics.h"
 
 namespace asyncgrpc::loadgen {
 namespace {
@@ -140,23 +141,6 @@ void FuzzExposition(absl::string_view text) {
   Check(!(metrics.rps() < 0));
 }
 
-void FuzzHttp(absl::string_view raw) {
-  for (bool eof : {false, true}) {
-    absl::StatusOr<std::optional<HttpResponse>> response =
-        ParseHttpResponse(raw, eof);
-    if (!response.ok()) {
-      Check(response.status().code() == absl::StatusCode::kInvalidArgument);
-      continue;
-    }
-    if (response->has_value()) {
-      Check((*response)->status >= 100 && (*response)->status <= 999);
-      Check((*response)->body.size() <= raw.size());
-    } else {
-      Check(!eof);
-    }
-  }
-}
-
 void FuzzHistogramBinary(const uint8_t* data, size_t size) {
   ::loadgen::v1::Histogram proto;
   if (!proto.ParseFromArray(data, static_cast<int>(size))) {
@@ -181,6 +165,5 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const absl::string_view text(reinterpret_cast<const char*>(data), size);
   asyncgrpc::loadgen::FuzzLog(text);
   asyncgrpc::loadgen::FuzzExposition(text);
-  asyncgrpc::loadgen::FuzzHttp(text);
   return 0;
 }

@@ -1,7 +1,8 @@
 // The scripts and styles loadgen's report.html inlines so that it opens
-// offline: Chart.js (the UMD bundle pinned in loadgen/report/web/package.json), the
-// page's own drawing code (report.js) and its styles (report.css). Generated at
-// build time by loadgen/report/web/embed_assets.cmake into web_assets.cc.
+// offline: Chart.js (the UMD bundle pinned in loadgen/report/web/package.json),
+// the page's own drawing code (report.js) and its styles (report.css).
+// Generated at build time by loadgen/report/web/embed_assets.cmake into
+// web_assets.cc.
 //
 //   absl::string_view chart_js(kChartJs, kChartJsSize);
 //   html.append("<script>").append(chart_js).append("</script>");

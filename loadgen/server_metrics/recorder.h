@@ -1,9 +1,12 @@
-// Scraping a service's Prometheus endpoint (--metrics_url): a plain HTTP/1.1
-// GET over a socket of our own (no HTTP library; the whole exchange bounded by
-// a timeout), and ServerMetricsRecorder, which scrapes a target's endpoints in
-// the background when each step's measured window starts and ends, so a slow
-// or dead endpoint never delays the load, and turns each pair of scrapes into
-// the step's ServerMetrics. A failed scrape is recorded, never fatal.
+// --metrics_url during a run: ServerMetricsRecorder, the StepObserver that
+// scrapes a target's endpoints (scraper.h) in the background when each step's
+// measured window starts and ends, so a slow or dead endpoint never delays the
+// load, and turns each pair of scrapes into the step's ServerMetrics
+// (step_metrics.h). A failed scrape is recorded, never fatal. main.cc plugs it
+// in through ServerMetricsHooks.
+//
+//   absl::StatusOr<::loadgen::v1::Results> results =
+//       Run(config, ServerMetricsHooks(config));
 //
 //   ServerMetricsRecorder metrics(config.metrics_urls_of_this_target);
 //   metrics.WindowStart(step);  ...  metrics.WindowEnd(step);
@@ -12,44 +15,16 @@
 
 #include <future>
 #include <map>
-#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "loadgen/core/config.h"
 #include "loadgen/core/step_observer.h"
 #include "loadgen/results.pb.h"
-#include "loadgen/server_metrics/prometheus.h"
+#include "loadgen/server_metrics/exposition.h"
 
 namespace asyncgrpc::loadgen {
-
-struct HttpResponse {
-  int status = 0;
-  std::string content_type;
-  std::string body;  // De-chunked.
-};
-
-// A complete HTTP/1.x response from `raw` (everything received so far):
-// nullopt when more bytes are needed (`eof`: the peer closed, so a body
-// without a length ends here), INVALID_ARGUMENT when it is not HTTP or uses a
-// content encoding. Handles Content-Length, chunked transfer encoding (with
-// extensions and trailers) and bodies ended by the connection's close; header
-// names are case-insensitive.
-absl::StatusOr<std::optional<HttpResponse>> ParseHttpResponse(
-    absl::string_view raw, bool eof);
-
-// GET http://host:port/path with "Connection: close"; resolve, connect, send
-// and receive all within `timeout` (name resolution itself is the system's).
-// DEADLINE_EXCEEDED on timeout, UNAVAILABLE when no address connects.
-absl::StatusOr<HttpResponse> HttpGet(const std::string& host, int port,
-                                     const std::string& path,
-                                     absl::Duration timeout);
-
-// The exposition text at `url` (status 200 required).
-absl::StatusOr<std::string> ScrapeText(const MetricsUrl& url,
-                                       absl::Duration timeout);
 
 // Warns on stderr about every endpoint of `urls` that does not answer now with
 // Prometheus text; the run goes on and each step records its failed scrapes.
@@ -82,6 +57,10 @@ class ServerMetricsRecorder : public StepObserver {
     absl::StatusOr<Exposition> exposition;
   };
   std::vector<std::future<Scrape>> StartAll();
+  // `url`'s figures for the window between `start` and `end`.
+  static ::loadgen::v1::ServerMetrics MetricsOf(const MetricsUrl& url,
+                                                const Scrape& start,
+                                                const Scrape& end);
 
   const std::vector<MetricsUrl> urls_;
   const absl::Duration timeout_;

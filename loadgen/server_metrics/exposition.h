@@ -1,15 +1,17 @@
-// Reading a Prometheus metrics endpoint's text and turning two scrapes into
-// what a step's ServerMetrics says: the exposition parser (Prometheus text
-// format 0.0.4 and OpenMetrics 1.0 text alike: HELP/TYPE/other comments, label
+// A Prometheus/OpenMetrics exposition text parser: Prometheus text format
+// 0.0.4 and OpenMetrics 1.0 text alike (HELP/TYPE/other comments, label
 // escapes, trailing commas, NaN/±Inf, timestamps, exemplars, "# EOF", quoted
-// UTF-8 names) and the arithmetic (counter increases with reset handling,
-// histogram quantiles interpolated within buckets as PromQL's
-// histogram_quantile does). Pure logic: no sockets here (metrics_scraper.h).
+// UTF-8 names), and histogram quantiles interpolated within buckets as PromQL's
+// histogram_quantile does. Generic: nothing here knows asyncgrpc's metrics
+// (step_metrics.h does). Hand-written because no maintained Debian library
+// parses Prometheus text (prometheus-cpp only writes it); pure logic, no I/O.
 //
-//   absl::StatusOr<Exposition> before = ParseExposition(text_at_window_start);
-//   absl::StatusOr<Exposition> after = ParseExposition(text_at_window_end);
-//   ::loadgen::v1::ServerMetrics metrics;
-//   ComputeServerMetrics(*before, *after, /*window_s=*/8.0, &metrics);
+//   absl::StatusOr<Exposition> e = ParseExposition("up{job=\"a\"} 1\n");
+//   if (e.ok()) {
+//     for (const Sample& s : e->samples) Use(s.name, s.Label("job"), s.value);
+//   }
+//   std::optional<double> p99 =
+//       BucketQuantile({{0.001, 90}, {0.01, 100}, {HUGE_VAL, 100}}, 0.99);
 #pragma once
 
 #include <map>
@@ -20,7 +22,6 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "loadgen/results.pb.h"
 
 namespace asyncgrpc::loadgen {
 
@@ -43,14 +44,23 @@ struct Exposition {
   int bad_lines = 0;
 
   // The type of the family `sample_name` belongs to: its own TYPE, or that of
-  // the name without a _bucket/_sum/_count/_total/_created/... suffix;
-  // "untyped" when none is declared.
+  // the name without its FamilySuffix; "untyped" when none is declared.
   std::string TypeOf(absl::string_view sample_name) const;
 };
 
 // Parses exposition text. Lines that do not parse are skipped and counted;
 // INVALID_ARGUMENT when nothing parsed but such lines (e.g. an HTML page).
 absl::StatusOr<Exposition> ParseExposition(absl::string_view text);
+
+// A sample value or a bound written as one (a histogram's "le" label), in the
+// forms of Go's strconv.ParseFloat that the formats use: decimal, exponent,
+// NaN, [+-]Inf (any case). nullopt when `token` is none of them.
+std::optional<double> ParseValue(absl::string_view token);
+
+// The suffix that makes `sample_name` a part of a larger family (histogram,
+// summary, counter, info): "_bucket", "_count", "_sum", "_total", "_created",
+// "_info", "_gcount" or "_gsum"; "" when it has none of them.
+absl::string_view FamilySuffix(absl::string_view sample_name);
 
 // One histogram bucket: the cumulative count of observations <= `le`.
 struct Bucket {
@@ -65,16 +75,5 @@ struct Bucket {
 // observations.
 std::optional<double> BucketQuantile(const std::vector<Bucket>& buckets,
                                      double q);
-
-// The step's server-side figures from the scrapes at the measured window's
-// start (`before`) and end (`after`), `window_s` apart: increases of
-// asyncgrpc_rpcs_total{method,code} and of asyncgrpc_rpc_duration_seconds
-// (percentiles per method and over all methods, on the bucket bounds all
-// methods share), the asyncgrpc_* gauges and process_* metrics at the end, and
-// process_cpu_seconds_total's increase as cores. A counter that went down (the
-// server restarted) counts from 0. Sets `service` from the `service` label.
-// Leaves `url` and `error` alone.
-void ComputeServerMetrics(const Exposition& before, const Exposition& after,
-                          double window_s, ::loadgen::v1::ServerMetrics* out);
 
 }  // namespace asyncgrpc::loadgen
