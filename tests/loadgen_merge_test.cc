@@ -273,11 +273,17 @@ TEST_F(LoadgenMergeTest, OpenLoopShardsMergeIntoTheSingleRunsLoad) {
     EXPECT_TRUE(ms.valid()) << ms.invalid_reason();
 
     // The same planned arrivals as the single run: rate x the measured window.
+    // A step counts the calls that complete in its window, so calls whose
+    // latency straddles one of its edges may fall either side: up to the rate
+    // times the tail latency (under TSan a stall put 18 of 600 calls outside).
     const double planned = rate * ss.duration_s();
-    EXPECT_NEAR(static_cast<double>(ms.requests()), planned, 0.03 * planned);
+    const double edges = rate * std::max(ms.p99_ms(), ss.p99_ms()) / 1000.0;
+    EXPECT_NEAR(static_cast<double>(ms.requests()), planned,
+                0.03 * planned + edges);
     EXPECT_NEAR(static_cast<double>(ms.requests()),
-                static_cast<double>(ss.requests()), 0.03 * ss.requests());
-    EXPECT_NEAR(ms.rps(), ss.rps(), 0.03 * ss.rps());
+                static_cast<double>(ss.requests()),
+                0.03 * ss.requests() + edges);
+    EXPECT_NEAR(ms.rps(), ss.rps(), 0.03 * ss.rps() + edges / ss.duration_s());
     EXPECT_NEAR(ms.achieved_rate(), rate, 0.03 * rate);
     EXPECT_EQ(ms.ok(), ms.requests());
 
