@@ -30,6 +30,11 @@
 #include "loadgen/report/report_html.h"
 #include "loadgen/server_metrics/recorder.h"
 
+// Every run flag's default is RunFlags' (loadgen/core/config.h): one copy.
+namespace {
+const asyncgrpc::loadgen::RunFlags kDefaults;
+}  // namespace
+
 ABSL_FLAG(std::vector<std::string>, target, {},
           "NAME=HOST:PORT to ramp; repeat for several (each is ramped in turn "
           "with the same schedule, seed and payloads)");
@@ -39,29 +44,34 @@ ABSL_FLAG(std::string, rate, "",
           "open loop: arrivals per second START:END:STEP; latency is measured "
           "from each call's planned send time (corrected for coordinated "
           "omission) and from its actual send");
-ABSL_FLAG(absl::Duration, step_duration, absl::Seconds(10),
+ABSL_FLAG(absl::Duration, step_duration, kDefaults.step_duration,
           "length of each step");
-ABSL_FLAG(absl::Duration, warmup, absl::Seconds(2),
+ABSL_FLAG(absl::Duration, warmup, kDefaults.warmup,
           "first part of each step left out of its statistics");
-ABSL_FLAG(double, spawn_rate, 100, "closed loop: new users started per second");
-ABSL_FLAG(absl::Duration, think_time, absl::Seconds(1),
+ABSL_FLAG(double, spawn_rate, kDefaults.spawn_rate,
+          "closed loop: new users started per second");
+ABSL_FLAG(absl::Duration, think_time, kDefaults.think_time,
           "closed loop: pause between a user's iterations (the study used 1s)");
-ABSL_FLAG(std::string, scenario, "seed",
+ABSL_FLAG(std::string, scenario, kDefaults.scenario,
           "seed (ListItems then GetItem of a listed item: the study's two "
           "queries), get, list, or mix:get=W,list=W,seed=W");
-ABSL_FLAG(absl::Duration, deadline, absl::Seconds(10), "deadline of each call");
-ABSL_FLAG(int, channels, 4, "gRPC channels (TCP connections) per target");
-ABSL_FLAG(int, max_in_flight, 10000,
+ABSL_FLAG(absl::Duration, deadline, kDefaults.deadline,
+          "deadline of each call");
+ABSL_FLAG(int, channels, kDefaults.channels,
+          "gRPC channels (TCP connections) per target");
+ABSL_FLAG(int, max_in_flight, kDefaults.max_in_flight,
           "open loop: calls in flight at most; a send due beyond it waits and "
           "goes out late (its corrected latency shows the wait)");
-ABSL_FLAG(uint64_t, seed, 1, "random seed (same requests for every target)");
-ABSL_FLAG(int, item_ids, 800, "the get scenario asks for ids 1..N");
-ABSL_FLAG(double, slowdown_factor, 2.0,
+ABSL_FLAG(uint64_t, seed, kDefaults.seed,
+          "random seed (same requests for every target)");
+ABSL_FLAG(int, item_ids, kDefaults.item_ids,
+          "the get scenario asks for ids 1..N");
+ABSL_FLAG(double, slowdown_factor, kDefaults.slowdown_factor,
           "slowdown onset: first step whose p95 exceeds this times the first "
           "step's p95");
-ABSL_FLAG(double, error_threshold, 0.01,
+ABSL_FLAG(double, error_threshold, kDefaults.error_threshold,
           "error onset: first step whose error ratio exceeds this");
-ABSL_FLAG(int, stop_on_errors, 2,
+ABSL_FLAG(int, stop_on_errors, kDefaults.stop_on_errors,
           "stop a target this many steps after its error onset (-1: never)");
 ABSL_FLAG(std::string, out, "",
           "output directory (default results/loadgen-<UTC time>)");
@@ -71,10 +81,10 @@ ABSL_FLAG(std::string, tls_ca, "",
 ABSL_FLAG(std::string, tls_server_name, "",
           "with --tls_ca: the name the targets' certificate must carry, when "
           "it is not the target's host");
-ABSL_FLAG(int, shard_index, 0,
+ABSL_FLAG(int, shard_index, kDefaults.shard_index,
           "distributed load: this process is shard I (0 <= I < "
           "--shard_count) of the run");
-ABSL_FLAG(int, shard_count, 1,
+ABSL_FLAG(int, shard_count, kDefaults.shard_count,
           "distributed load: the run is split over N loadgen processes, each "
           "running 1/N of every step's users or rate with its own share of "
           "the seed's request stream; `loadgen merge` merges their results");

@@ -239,9 +239,9 @@ pb::Step TargetRun::MakeStep(int index, double level, absl::Time start,
   return step;
 }
 
-bool TargetRun::RunStep(int index, int steps, pb::TargetResult& result,
+bool TargetRun::RunStep(int index, double level, int steps,
+                        pb::TargetResult& result,
                         std::vector<StepPoint>& points) {
-  const double level = config_.ramp.Levels()[index];
   absl::Time start = absl::Now();
   if (planned_) {
     const absl::Time planned = run_start_ + config_.step_duration * index;
@@ -299,12 +299,13 @@ pb::TargetResult TargetRun::Run() {
   pb::TargetResult result;
   result.set_name(target_.name);
   result.set_address(target_.address);
-  const int steps = static_cast<int>(config_.ramp.Levels().size());
+  const std::vector<double> levels = config_.ramp.Levels();
+  const int steps = static_cast<int>(levels.size());
   std::vector<StepPoint> points;
   run_end_estimate_ =
       std::max(absl::Now(), run_start_) + config_.step_duration * steps;
   for (int index = 0; index < steps; ++index) {
-    if (!RunStep(index, steps, result, points)) {
+    if (!RunStep(index, levels[index], steps, result, points)) {
       break;
     }
   }

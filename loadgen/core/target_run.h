@@ -40,8 +40,10 @@ class TargetRun {
   ::loadgen::v1::TargetResult Run();
 
  private:
-  // Runs step `index` and adds it to `result`; false when the ramp ends here.
-  bool RunStep(int index, int steps, ::loadgen::v1::TargetResult& result,
+  // Runs step `index` at `level` and adds it to `result`; false when the ramp
+  // ends here.
+  bool RunStep(int index, double level, int steps,
+               ::loadgen::v1::TargetResult& result,
                std::vector<StepPoint>& points);
   // After the last step: the calls drained, the observer's figures, the
   // summary and the timeline.
