@@ -284,7 +284,10 @@ TEST_F(LoadgenMergeTest, OpenLoopShardsMergeIntoTheSingleRunsLoad) {
                 static_cast<double>(ss.requests()),
                 0.03 * ss.requests() + edges);
     EXPECT_NEAR(ms.rps(), ss.rps(), 0.03 * ss.rps() + edges / ss.duration_s());
-    EXPECT_NEAR(ms.achieved_rate(), rate, 0.03 * rate);
+    // Within the bound loadgen itself holds a step to (it calls a step that
+    // sent under 95% of its plan invalid): under TSan the first step's sends
+    // fell 4% behind while the step stayed valid.
+    EXPECT_NEAR(ms.achieved_rate(), rate, 0.05 * rate);
     EXPECT_EQ(ms.ok(), ms.requests());
 
     // Only the median is compared with the separate single run: the tails of
