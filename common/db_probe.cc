@@ -63,4 +63,16 @@ absl::Status DbProbe::Check(absl::Time deadline) {
   return status;
 }
 
+bool Readiness::Observe(const absl::Status& status, bool timed_out) {
+  if (status.ok()) {
+    ready_ = true;
+    last_timed_out_ = false;
+  } else if (timed_out && ready_ && !last_timed_out_) {
+    last_timed_out_ = true;
+  } else {
+    ready_ = false;
+  }
+  return ready_;
+}
+
 }  // namespace asyncgrpc

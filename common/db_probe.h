@@ -26,4 +26,20 @@ class DbProbe {
   PgConnPtr conn_;
 };
 
+// Turns probe outcomes into readiness. A probe the database refused or failed
+// counts at once; a probe that only ran out of time counts when the next one
+// fails too, so one slow answer on a busy machine does not take a healthy
+// service out of rotation (Kubernetes' failureThreshold, for the same reason).
+class Readiness {
+ public:
+  // Returns whether the service is ready after a probe that returned `status`
+  // and, when it failed, whether it failed by running out of time.
+  bool Observe(const absl::Status& status, bool timed_out);
+  bool ready() const { return ready_; }
+
+ private:
+  bool ready_ = true;
+  bool last_timed_out_ = false;
+};
+
 }  // namespace asyncgrpc

@@ -52,18 +52,20 @@ std::string BoundAddress(const std::string& listen, int port) {
 void RunHealthLoop(grpc::HealthCheckServiceInterface& health, DbProbe& probe,
                    const DbOptions& db, absl::Duration interval,
                    absl::Notification& stop) {
-  bool serving = true;
+  Readiness readiness;
   while (!stop.HasBeenNotified()) {
-    const absl::Status status = probe.Check(absl::Now() + interval);
-    if (status.ok() != serving) {
-      serving = status.ok();
+    const absl::Time deadline = absl::Now() + interval;
+    const absl::Status status = probe.Check(deadline);
+    const bool was_ready = readiness.ready();
+    const bool ready = readiness.Observe(status, absl::Now() >= deadline);
+    if (ready != was_ready) {
       std::cerr << ProgramName() << ": database "
-                << (serving ? "reachable again"
-                            : absl::StrCat("unreachable: ",
-                                           RedactDbPassword(status.message(),
-                                                            db.conninfo)))
+                << (ready ? "reachable again"
+                          : absl::StrCat("unreachable: ",
+                                         RedactDbPassword(status.message(),
+                                                          db.conninfo)))
                 << std::endl;
-      health.SetServingStatus(kItemServiceName, serving);
+      health.SetServingStatus(kItemServiceName, ready);
     }
     stop.WaitForNotificationWithTimeout(interval);
   }
