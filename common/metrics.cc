@@ -22,6 +22,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/process_stats.h"
 
 namespace asyncgrpc {
 namespace {
@@ -161,6 +162,53 @@ std::optional<int> ThreadCount() {
   std::stringstream text;
   text << in.rdbuf();
   return ThreadCountFromProcStatus(text.str());
+}
+
+// A family of one sample labelled service=`service`.
+prometheus::MetricFamily OneSample(std::string name, std::string help,
+                                   prometheus::MetricType type,
+                                   const std::string& service, double value) {
+  prometheus::MetricFamily family =
+      Family(std::move(name), std::move(help), type);
+  prometheus::ClientMetric metric;
+  metric.label = {Label("service", service)};
+  if (type == prometheus::MetricType::Counter) {
+    metric.counter.value = value;
+  } else {
+    metric.gauge.value = value;
+  }
+  family.metric.push_back(std::move(metric));
+  return family;
+}
+
+// Prometheus' standard process metrics, under the names and types its client
+// libraries use, so dashboards (and loadgen's CPU column) find them. One that
+// cannot be read now is left out of this scrape rather than failing it.
+void AppendProcessFamilies(const std::string& service,
+                           std::vector<prometheus::MetricFamily>* families) {
+  using prometheus::MetricType;
+  const ProcessStats stats = ReadProcessStats();
+  if (stats.cpu_seconds.has_value()) {
+    families->push_back(
+        OneSample("process_cpu_seconds_total",
+                  "Total user and system CPU time spent in seconds.",
+                  MetricType::Counter, service, *stats.cpu_seconds));
+  }
+  if (stats.resident_bytes.has_value()) {
+    families->push_back(OneSample(
+        "process_resident_memory_bytes", "Resident memory size in bytes.",
+        MetricType::Gauge, service, *stats.resident_bytes));
+  }
+  if (stats.open_fds.has_value()) {
+    families->push_back(OneSample(
+        "process_open_fds", "Number of open file descriptors.",
+        MetricType::Gauge, service, static_cast<double>(*stats.open_fds)));
+  }
+  if (stats.threads.has_value()) {
+    families->push_back(OneSample(
+        "process_threads", "Number of OS threads in the process.",
+        MetricType::Gauge, service, static_cast<double>(*stats.threads)));
+  }
 }
 
 // The IPv4 address `host` resolves to first, numeric, that can be bound with
@@ -393,6 +441,7 @@ std::vector<prometheus::MetricFamily> ServiceMetrics::Collect() const {
     family.metric.push_back(Gauge({Label("service", service_)}, *threads));
     families.push_back(std::move(family));
   }
+  AppendProcessFamilies(service_, &families);
   return families;
 }
 

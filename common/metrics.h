@@ -12,6 +12,15 @@
 //   asyncgrpc_db_in_flight                      gauge, queries at PostgreSQL
 //   asyncgrpc_threads                           gauge, threads of the process
 //
+// and Prometheus' standard process metrics (common/process_stats.h), read from
+// /proc/self at scrape time; one that cannot be read is left out of that
+// scrape:
+//
+//   process_cpu_seconds_total                   counter, user + system CPU
+//   process_resident_memory_bytes               gauge, RSS
+//   process_open_fds                            gauge, open file descriptors
+//   process_threads                             gauge, threads of the process
+//
 // The per-call path takes no lock: a few relaxed atomic increments, and the
 // interceptor object gRPC allocates for each call.
 //

@@ -288,8 +288,28 @@ TEST(ServiceMetricsTest, EverySeriesCarriesTheServiceLabel) {
     ++series;
     EXPECT_THAT(line, HasSubstr("{service=\"async\"")) << line;
   }
-  // 2 counters, 2 histograms of 19 lines, 2 + 1 + 1 pool gauges, threads.
-  EXPECT_EQ(series, 2 + 2 * 19 + 4 + 1);
+  // 2 counters, 2 histograms of 19 lines, 2 + 1 + 1 pool gauges, threads,
+  // and the 4 process metrics.
+  EXPECT_EQ(series, 2 + 2 * 19 + 4 + 1 + 4);
+}
+
+TEST(ServiceMetricsTest, ExportsTheStandardProcessMetrics) {
+  ServiceMetrics metrics("sync", nullptr);
+  const std::string text = Scrape(metrics);
+  EXPECT_THAT(text, HasSubstr("# TYPE process_cpu_seconds_total counter\n"));
+  for (absl::string_view gauge : {"process_resident_memory_bytes",
+                                  "process_open_fds", "process_threads"}) {
+    EXPECT_THAT(text, HasSubstr(absl::StrCat("# TYPE ", gauge, " gauge\n")));
+  }
+  std::map<std::string, double> samples = Samples(metrics);
+  EXPECT_GE(samples.at("process_cpu_seconds_total{service=\"sync\"}"), 0);
+  EXPECT_GT(samples.at("process_resident_memory_bytes{service=\"sync\"}"),
+            1 << 20);
+  EXPECT_GE(samples.at("process_open_fds{service=\"sync\"}"), 3);
+  // The same count from another file of /proc, read a moment apart (a
+  // runtime's own thread may start in between).
+  EXPECT_NEAR(samples.at("process_threads{service=\"sync\"}"),
+              samples.at("asyncgrpc_threads{service=\"sync\"}"), 1);
 }
 
 // Counts from many threads at once: nothing lost.

@@ -1,8 +1,8 @@
 // The Prometheus endpoint of both services (--metrics_listen), end to end: a
 // real service process, known calls over gRPC, then /metrics fetched over a
 // real socket with a plain HTTP GET and its text parsed: exact counts by method
-// and code, histogram counts, and pool gauges that follow calls held at the
-// database.
+// and code, histogram counts, pool gauges that follow calls held at the
+// database, and the standard process_* metrics.
 #include <arpa/inet.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <netinet/in.h>
@@ -196,9 +196,9 @@ class MetricsTest : public ::testing::TestWithParam<ServiceKind> {
     metrics_address_ = *address;
   }
 
-  // The asyncgrpc_* samples of one scrape; each must carry this service's
-  // label, which is then dropped. Records a failure and returns nothing when
-  // the scrape fails.
+  // The asyncgrpc_* and process_* samples of one scrape; each must carry this
+  // service's label, which is then dropped. Records a failure and returns
+  // nothing when the scrape fails.
   std::vector<Sample> Scrape() {
     absl::StatusOr<std::string> body = HttpGet(metrics_port_, "/metrics");
     EXPECT_TRUE(body.ok()) << body.status();
@@ -209,7 +209,8 @@ class MetricsTest : public ::testing::TestWithParam<ServiceKind> {
     EXPECT_TRUE(samples.ok()) << samples.status();
     std::vector<Sample> ours;
     for (Sample& sample : samples.value_or(std::vector<Sample>{})) {
-      if (!absl::StartsWith(sample.name, "asyncgrpc_")) {
+      if (!absl::StartsWith(sample.name, "asyncgrpc_") &&
+          !absl::StartsWith(sample.name, "process_")) {
         continue;  // prometheus-cpp's own exposer_* series
       }
       EXPECT_EQ(sample.labels["service"], GetParam().name) << sample.name;
@@ -477,6 +478,41 @@ TEST_P(MetricsTest, PoolGaugesFollowCallsHeldAtTheDatabase) {
   EXPECT_EQ(Value(samples, "asyncgrpc_rpc_duration_seconds_count",
                   {{"method", "GetItem"}}),
             kCalls);
+}
+
+// Prometheus' standard process metrics, with their standard types, under the
+// service label like every other series.
+TEST_P(MetricsTest, ExportsTheStandardProcessMetrics) {
+  StartService(SharedDatabaseUri(), {});
+  if (HasFatalFailure()) {
+    return;
+  }
+  absl::StatusOr<std::string> body = HttpGet(metrics_port_, "/metrics");
+  ASSERT_TRUE(body.ok()) << body.status();
+  EXPECT_TRUE(
+      absl::StrContains(*body, "\n# TYPE process_cpu_seconds_total counter\n"));
+  for (absl::string_view gauge : {"process_resident_memory_bytes",
+                                  "process_open_fds", "process_threads"}) {
+    EXPECT_TRUE(
+        absl::StrContains(*body, absl::StrCat("\n# TYPE ", gauge, " gauge\n")))
+        << gauge;
+  }
+
+  // The kernel counts CPU in clock ticks (10 ms): a service that has barely
+  // started may still show 0, so calls are made until it does not.
+  std::vector<Sample> samples;
+  const bool cpu_counted = WaitFor(
+      [&] {
+        EXPECT_TRUE(GetItem(1).ok());
+        samples = Scrape();
+        return Value(samples, "process_cpu_seconds_total").value_or(0) > 0;
+      },
+      absl::Seconds(20), absl::Milliseconds(10));
+  EXPECT_TRUE(cpu_counted);
+  EXPECT_GT(Value(samples, "process_resident_memory_bytes").value_or(0),
+            1 << 20);
+  EXPECT_GT(Value(samples, "process_open_fds").value_or(0), 0);
+  EXPECT_GE(Value(samples, "process_threads").value_or(0), 2);
 }
 
 TEST_P(MetricsTest, ATakenMetricsPortIsOneLineAndExitTwo) {
