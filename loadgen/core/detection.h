@@ -1,7 +1,8 @@
 // The study's thresholds, found in a target's ramp by stated rules: the
-// baseline p95, where latency slows down, where errors start, and where
-// throughput peaks. DescribeRules() words the same rules for the report, so
-// what results.json and report.html claim is exactly what Detect() does.
+// baseline p95, where latency slows down, where errors start, where throughput
+// stops following the load, and its peak. DescribeRules() words the same rules
+// for the report, so what results.json and report.html claim is exactly what
+// Detect() does.
 //
 //   std::vector<StepPoint> steps = ...;  // one per ramp step
 //   Detection d = Detect(steps, DetectionRules{.slowdown_factor = 2.0});
@@ -21,6 +22,7 @@ namespace asyncgrpc::loadgen {
 // One ramp step as the detector sees it.
 struct StepPoint {
   double load = 0;  // Users (closed loop) or calls/s (open loop).
+  double p50_ms = 0;
   double p95_ms = 0;
   double rps = 0;
   double error_ratio = 0;  // Failed / requests, 0..1.
@@ -29,8 +31,14 @@ struct StepPoint {
 };
 
 struct DetectionRules {
+  // Slowdown: p95 above max(factor × baseline, baseline + floor).
   double slowdown_factor = 2.0;
+  double slowdown_floor_ms = 10;
   double error_threshold = 0.01;
+  // Closed loop: load is users, and the rate they would offer comes from
+  // their think time.
+  bool closed_loop = false;
+  double think_time_s = 0;
 };
 
 // What Detect() found; the step fields index into its input.
@@ -39,6 +47,8 @@ struct Detection {
   std::optional<int> errors_step;
   std::optional<int> saturation_step;
   double baseline_p95_ms = 0;
+  // The p95 a step must exceed to count as slow.
+  double slowdown_threshold_ms = 0;
   double max_rps = 0;
 };
 

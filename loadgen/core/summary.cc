@@ -1,6 +1,7 @@
 #include "loadgen/core/summary.h"
 
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace asyncgrpc::loadgen {
@@ -30,6 +31,7 @@ void SetStepLatency(const Histogram& h, pb::Step* step) {
 
 StepPoint PointOf(const pb::Step& step, bool open_loop) {
   return {.load = open_loop ? step.rate() : static_cast<double>(step.users()),
+          .p50_ms = step.p50_ms(),
           .p95_ms = step.p95_ms(),
           .rps = step.rps(),
           .error_ratio = step.error_ratio(),
@@ -39,13 +41,44 @@ StepPoint PointOf(const pb::Step& step, bool open_loop) {
 
 DetectionRules RulesOf(const pb::Config& config) {
   return {.slowdown_factor = config.slowdown_factor(),
-          .error_threshold = config.error_threshold()};
+          .slowdown_floor_ms = config.slowdown_floor_ms(),
+          .error_threshold = config.error_threshold(),
+          .closed_loop = config.mode() != "open",
+          .think_time_s = config.think_time_s()};
+}
+
+void SetPerCall(const std::string& target, pb::Step* step) {
+  auto& processes = *step->mutable_processes();
+  if (!processes.contains(target)) {
+    for (const pb::ServerMetrics& metrics : step->server_metrics()) {
+      if (metrics.has_process_cpu_cores()) {
+        pb::ProcessUse& use = processes[target];
+        use.set_cpu_s(metrics.process_cpu_cores() * metrics.window_s());
+        use.set_source("metrics");
+        break;
+      }
+    }
+  }
+  step->clear_cpu_per_call_us();
+  step->clear_context_switches_per_call();
+  if (step->ok() <= 0) {
+    return;
+  }
+  const double calls = static_cast<double>(step->ok());
+  for (const auto& [name, use] : processes) {
+    (*step->mutable_cpu_per_call_us())[name] = use.cpu_s() * 1e6 / calls;
+    if (use.has_context_switches()) {
+      (*step->mutable_context_switches_per_call())[name] =
+          use.context_switches() / calls;
+    }
+  }
 }
 
 void Summarize(const DetectionRules& rules, bool open_loop,
                pb::TargetResult* target) {
   std::vector<StepPoint> points;
-  for (const pb::Step& step : target->steps()) {
+  for (pb::Step& step : *target->mutable_steps()) {
+    SetPerCall(target->name(), &step);
     points.push_back(PointOf(step, open_loop));
   }
   const Detection detection = Detect(points, rules);
@@ -53,6 +86,7 @@ void Summarize(const DetectionRules& rules, bool open_loop,
   summary->Clear();
   summary->set_max_rps(detection.max_rps);
   summary->set_baseline_p95_ms(detection.baseline_p95_ms);
+  summary->set_slowdown_threshold_ms(detection.slowdown_threshold_ms);
   auto mark = [&](const std::optional<int>& step, auto set_at, auto set_step) {
     if (step.has_value()) {
       (summary->*set_at)(points[*step].load);

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "loadgen/core/detection.h"
 #include "loadgen/core/histogram.h"
@@ -32,7 +33,14 @@ StepPoint PointOf(const ::loadgen::v1::Step& step, bool open_loop);
 // The rules a run's Config states.
 DetectionRules RulesOf(const ::loadgen::v1::Config& config);
 
-// Runs Detect() over the target's steps and writes its Summary (replacing any).
+// Fills the step's cpu_per_call_us and context_switches_per_call from its
+// processes (per successful call; none without one). The target's server,
+// when no --cpu_pid measured it, is taken from its metrics endpoint's
+// process_cpu_cores, if any.
+void SetPerCall(const std::string& target, ::loadgen::v1::Step* step);
+
+// Runs SetPerCall on every step, then Detect() over the target's steps, and
+// writes its Summary (replacing any).
 void Summarize(const DetectionRules& rules, bool open_loop,
                ::loadgen::v1::TargetResult* target);
 

@@ -93,8 +93,9 @@ TEST(MergeShardsTest, DetectionRunsAgainOnTheMergedSteps) {
   const pb::Summary& summary = merged->targets(0).summary();
   EXPECT_FALSE(summary.has_errors_at());
   EXPECT_EQ(summary.baseline_p95_ms(), merged->targets(0).steps(0).p95_ms());
-  ASSERT_TRUE(summary.has_saturation_at());
-  EXPECT_EQ(summary.saturation_at(), 600);
+  // Throughput followed the rate from 300 to 600/s: no saturation, and the
+  // peak is the second step's.
+  EXPECT_FALSE(summary.has_saturation_at());
   EXPECT_EQ(summary.max_rps(), merged->targets(0).steps(1).rps());
 }
 
@@ -252,6 +253,38 @@ TEST(MergeShardsTest, ServerMetricsAreTakenFromOneShardNeverSummed) {
   EXPECT_EQ(s.server_metrics(0).rpcs_by_code().at("OK"), 1001);
   EXPECT_EQ(s.server_metrics(0).error(), "");
   EXPECT_EQ(merged->targets(0).steps(1).server_metrics_size(), 0);
+}
+
+TEST(MergeShardsTest, LoadgenCpuIsSummedServerAndDbCpuTakenFromOneShard) {
+  std::vector<MergeInput> inputs = Shards();
+  for (MergeInput& input : inputs) {
+    const int index = input.results.config().shard_index();
+    pb::Step* step = input.results.mutable_targets(0)->mutable_steps(0);
+    auto& processes = *step->mutable_processes();
+    processes["loadgen"].set_cpu_s(0.1 * (index + 1));
+    processes["loadgen"].set_context_switches(100);
+    processes["db"].set_cpu_s(2.0 + index);  // Each shard saw the same db.
+    processes["db"].set_context_switches(10);
+    if (index > 0) {
+      processes[input.results.targets(0).name()].set_cpu_s(5);
+    }
+  }
+  absl::StatusOr<pb::Results> merged =
+      MergeShards(std::move(inputs), "loadgen merge");
+  ASSERT_TRUE(merged.ok()) << merged.status();
+  const pb::TargetResult& t = merged->targets(0);
+  const pb::Step& s = t.steps(0);
+  const double calls = static_cast<double>(s.ok());
+  ASSERT_GT(calls, 0);
+  EXPECT_NEAR(s.processes().at("loadgen").cpu_s(), 0.1 + 0.2 + 0.3, 1e-9);
+  EXPECT_EQ(s.processes().at("loadgen").context_switches(), 300);
+  EXPECT_EQ(s.processes().at("db").cpu_s(), 2.0);    // Shard 0's.
+  EXPECT_EQ(s.processes().at(t.name()).cpu_s(), 5);  // The first that had it.
+  EXPECT_NEAR(s.cpu_per_call_us().at("loadgen"), 0.6e6 / calls, 1e-6);
+  EXPECT_NEAR(s.cpu_per_call_us().at("db"), 2e6 / calls, 1e-6);
+  EXPECT_NEAR(s.context_switches_per_call().at("db"), 10 / calls, 1e-9);
+  EXPECT_FALSE(s.context_switches_per_call().contains(t.name()));
+  EXPECT_TRUE(t.steps(1).cpu_per_call_us().empty());
 }
 
 TEST(MergeShardsTest, ASingleWholeRunMergesIntoItself) {
