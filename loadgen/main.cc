@@ -1,6 +1,7 @@
 // loadgen: ramps load against gRPC ItemService targets and compares them side
 // by side: flags -> config (core/config.h) -> run (core/runner.h, with the
-// servers' metrics from server_metrics/) -> outputs (report/). Two commands
+// servers' metrics from server_metrics/ and CPU by process from process_cpu/)
+// -> outputs (report/). Two commands
 // besides: `report` re-renders a report, `merge` merges a distributed run's
 // shards (distributed/).
 //   loadgen --target sync=127.0.0.1:50051 --target async=127.0.0.1:50052 \
@@ -10,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -26,6 +28,7 @@
 #include "loadgen/distributed/framing.h"
 #include "loadgen/distributed/merge.h"
 #include "loadgen/distributed/merge_input.h"
+#include "loadgen/process_cpu/recorder.h"
 #include "loadgen/report/outputs.h"
 #include "loadgen/report/report_html.h"
 #include "loadgen/server_metrics/recorder.h"
@@ -67,8 +70,12 @@ ABSL_FLAG(uint64_t, seed, kDefaults.seed,
 ABSL_FLAG(int, item_ids, kDefaults.item_ids,
           "the get scenario asks for ids 1..N");
 ABSL_FLAG(double, slowdown_factor, kDefaults.slowdown_factor,
-          "slowdown onset: first step whose p95 exceeds this times the first "
-          "step's p95");
+          "slowdown onset: the first of two steps in a row whose p95 exceeds "
+          "this times the baseline p95 (the lowest of the first three steps) "
+          "and the baseline plus --slowdown_floor");
+ABSL_FLAG(absl::Duration, slowdown_floor, kDefaults.slowdown_floor,
+          "slowdown onset needs a p95 at least this much above the baseline, "
+          "so scheduling noise on a millisecond baseline is not a knee");
 ABSL_FLAG(double, error_threshold, kDefaults.error_threshold,
           "error onset: first step whose error ratio exceeds this");
 ABSL_FLAG(int, stop_on_errors, kDefaults.stop_on_errors,
@@ -103,6 +110,11 @@ ABSL_FLAG(std::vector<std::string>, metrics_url, {},
           "endpoint when each step's measured window starts and ends, and "
           "record the server's own figures per step (repeatable; a failed "
           "scrape is recorded, never fatal)");
+ABSL_FLAG(std::vector<std::string>, cpu_pid, {},
+          "NAME=PID: record the CPU use per call of a process on this machine "
+          "in every step, NAME a --target's name (its server: the process) or "
+          "db (a PostgreSQL postmaster: it and every backend it forks); "
+          "loadgen's own is always recorded (repeatable)");
 
 namespace asyncgrpc::loadgen {
 namespace {
@@ -155,6 +167,7 @@ RunFlags RunFlagsFromCommandLine(int argc, char** argv) {
       .seed = absl::GetFlag(FLAGS_seed),
       .item_ids = absl::GetFlag(FLAGS_item_ids),
       .slowdown_factor = absl::GetFlag(FLAGS_slowdown_factor),
+      .slowdown_floor = absl::GetFlag(FLAGS_slowdown_floor),
       .error_threshold = absl::GetFlag(FLAGS_error_threshold),
       .stop_on_errors = absl::GetFlag(FLAGS_stop_on_errors),
       .out = absl::GetFlag(FLAGS_out),
@@ -164,6 +177,7 @@ RunFlags RunFlagsFromCommandLine(int argc, char** argv) {
       .shard_count = absl::GetFlag(FLAGS_shard_count),
       .start_at = absl::GetFlag(FLAGS_start_at),
       .metrics_urls = absl::GetFlag(FLAGS_metrics_url),
+      .cpu_pids = absl::GetFlag(FLAGS_cpu_pid),
       .command =
           absl::StrJoin(std::vector<std::string>(argv, argv + argc), " "),
   };
@@ -245,11 +259,27 @@ int Rerender(const std::string& dir) {
   return 0;
 }
 
+// What each step records besides the calls: the servers' metrics
+// (--metrics_url) and CPU by process (loadgen's own, --cpu_pid).
+RunHooks ObserversOf(const RunConfig& config) {
+  RunHooks hooks = ServerMetricsHooks(config);
+  hooks.observer_for =
+      [&config, metrics = std::move(hooks.observer_for)](const Target& target) {
+        std::vector<std::unique_ptr<StepObserver>> all;
+        if (metrics) {
+          all.push_back(metrics(target));
+        }
+        all.push_back(NewProcessCpuRecorder(config, target));
+        return std::make_unique<StepObservers>(std::move(all));
+      };
+  return hooks;
+}
+
 int RunAndReport(int argc, char** argv) {
   const RunConfig config = ConfigFromFlagsOrExit(argc, argv);
   KeepGrpcLogOffStderr();
   absl::StatusOr<::loadgen::v1::Results> results =
-      Run(config, ServerMetricsHooks(config));
+      Run(config, ObserversOf(config));
   if (!results.ok()) {
     const std::string grpc_error = LastGrpcError();
     ExitWithUsageError(grpc_error.empty()

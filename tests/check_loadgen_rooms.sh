@@ -11,6 +11,7 @@ declare -A allowed=(
   [report]=''
   [distributed]='core report'
   [server_metrics]='core'
+  [process_cpu]='core'
 )
 bad=()
 for room in "${!allowed[@]}"; do

@@ -184,6 +184,13 @@ TEST(LoadgenFlagsTest, EveryFlagRejectsBadValuesInOneLine) {
        "--metrics_url"},
       {"metrics_url", with_base({"--metrics_url=http://127.0.0.1:9/"}),
        "--metrics_url"},
+      {"slowdown_floor", with_base({"--slowdown_floor=x"}), "--slowdown_floor"},
+      {"slowdown_floor", with_base({"--slowdown_floor=-1ms"}),
+       "--slowdown_floor"},
+      {"cpu_pid", with_base({"--cpu_pid=db=99999999"}), "no process 99999999"},
+      {"cpu_pid", with_base({"--cpu_pid=postgres=1"}),
+       "neither a --target's name nor \"db\""},
+      {"cpu_pid", with_base({"--cpu_pid=a"}), "--cpu_pid must be NAME=PID"},
   };
   std::set<std::string> covered;
   for (const BadLoadgenFlag& row : table) {

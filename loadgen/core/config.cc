@@ -1,5 +1,7 @@
 #include "loadgen/core/config.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
 
@@ -136,7 +138,17 @@ absl::Status SetClient(const RunFlags& flags, RunConfig& config) {
 // The detection rules and when to stop after errors.
 absl::Status SetRules(const RunFlags& flags, RunConfig& config) {
   config.rules.slowdown_factor = flags.slowdown_factor;
+  config.rules.slowdown_floor_ms =
+      absl::ToDoubleMilliseconds(flags.slowdown_floor);
   config.rules.error_threshold = flags.error_threshold;
+  config.rules.closed_loop = config.mode == Mode::kClosed;
+  config.rules.think_time_s = absl::ToDoubleSeconds(config.think_time);
+  if (flags.slowdown_floor < absl::ZeroDuration() ||
+      flags.slowdown_floor > kLongestDuration) {
+    return Usage(
+        absl::StrCat("--slowdown_floor must be between 0 and 24h, got ",
+                     absl::FormatDuration(flags.slowdown_floor)));
+  }
   if (!(config.rules.slowdown_factor > 1) ||
       !std::isfinite(config.rules.slowdown_factor) ||
       !(config.rules.error_threshold >= 0 &&
@@ -193,6 +205,41 @@ absl::Status SetMetricsUrls(const RunFlags& flags, RunConfig& config) {
   return absl::OkStatus();
 }
 
+// Whether `name` is a key of a step's processes other than a target's.
+bool IsProcessKey(absl::string_view name) {
+  return name == kDbProcessName || name == kLoadgenProcessName;
+}
+
+// --cpu_pid, each naming a --target or the database, and a live process.
+absl::Status SetCpuPids(const RunFlags& flags, RunConfig& config) {
+  absl::flat_hash_set<std::string> names;
+  for (const std::string& spec : flags.cpu_pids) {
+    ASSIGN_OR_RETURN(CpuPid pid, ParseCpuPid(spec));
+    const bool is_target = std::any_of(
+        config.targets.begin(), config.targets.end(),
+        [&](const Target& target) { return target.name == pid.name; });
+    if (!is_target && pid.name != kDbProcessName) {
+      return Usage(absl::StrCat("--cpu_pid: \"", pid.name,
+                                "\" is neither a --target's name nor \"db\""));
+    }
+    if (!names.insert(pid.name).second) {
+      return Usage(absl::StrCat("--cpu_pid: \"", pid.name, "\" given twice"));
+    }
+    if (access(absl::StrCat("/proc/", pid.pid, "/stat").c_str(), R_OK) != 0) {
+      return Usage(absl::StrCat("--cpu_pid ", spec, ": no process ", pid.pid,
+                                " on this machine"));
+    }
+    config.cpu_pids.push_back(std::move(pid));
+  }
+  for (const Target& target : config.targets) {
+    if (!config.cpu_pids.empty() && IsProcessKey(target.name)) {
+      return Usage(absl::StrCat("--cpu_pid: a --target named \"", target.name,
+                                "\" would be mistaken for that process"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<RunConfig> MakeRunConfig(const RunFlags& flags, absl::Time now) {
@@ -214,6 +261,7 @@ absl::StatusOr<RunConfig> MakeRunConfig(const RunFlags& flags, absl::Time now) {
   }
   RETURN_IF_ERROR(SetDistribution(flags, now, config));
   RETURN_IF_ERROR(SetMetricsUrls(flags, config));
+  RETURN_IF_ERROR(SetCpuPids(flags, config));
   config.command = flags.command;
   return config;
 }

@@ -61,6 +61,8 @@ struct RunConfig {
   std::optional<absl::Time> start_at;
   // Prometheus endpoints scraped around each step (--metrics_url).
   std::vector<MetricsUrl> metrics_urls;
+  // Processes whose CPU use each step records (--cpu_pid).
+  std::vector<CpuPid> cpu_pids;
 };
 
 // The command line as given (main.cc fills it from its flags); the defaults
@@ -80,6 +82,7 @@ struct RunFlags {
   uint64_t seed = 1;
   int item_ids = 800;
   double slowdown_factor = 2.0;
+  absl::Duration slowdown_floor = absl::Milliseconds(10);
   double error_threshold = 0.01;
   int stop_on_errors = 2;
   // Empty: results/loadgen-<UTC time>.
@@ -91,6 +94,7 @@ struct RunFlags {
   int shard_count = 1;
   std::string start_at;
   std::vector<std::string> metrics_urls;
+  std::vector<std::string> cpu_pids;
   // The whole command line, for the record.
   std::string command;
 };

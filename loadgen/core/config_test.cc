@@ -1,5 +1,7 @@
 #include "loadgen/core/config.h"
 
+#include <unistd.h>
+
 #include <string>
 #include <vector>
 
@@ -109,6 +111,8 @@ TEST(MakeRunConfigTest, DurationsAndRatesMustBeSensible) {
        "--slowdown_factor must be above 1"},
       {[](RunFlags& f) { f.error_threshold = 1; },
        "--slowdown_factor must be above 1 and --error_threshold in [0, 1)"},
+      {[](RunFlags& f) { f.slowdown_floor = -absl::Milliseconds(1); },
+       "--slowdown_floor must be between 0 and 24h, got -1ms"},
       {[](RunFlags& f) { f.stop_on_errors = -2; },
        "--stop_on_errors must be -1 (never)"},
   };
@@ -154,6 +158,47 @@ TEST(MakeRunConfigTest, MetricsUrlsNameATarget) {
             "\"other=http://127.0.0.1:9464/metrics\")");
   flags.metrics_urls = {"sync=https://127.0.0.1:9464/metrics"};
   EXPECT_TRUE(absl::StrContains(ErrorOf(flags), "https is not supported"));
+}
+
+TEST(MakeRunConfigTest, CpuPidsNameATargetOrTheDatabaseAndALiveProcess) {
+  RunFlags flags = Valid();
+  const std::string me = std::to_string(getpid());
+  flags.cpu_pids = {"sync=" + me, "db=" + me};
+  absl::StatusOr<RunConfig> config = MakeRunConfig(flags, kNow);
+  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_EQ(config->cpu_pids.size(), 2u);
+  EXPECT_EQ(config->cpu_pids[1].name, "db");
+  EXPECT_EQ(config->cpu_pids[1].pid, getpid());
+
+  flags.cpu_pids = {"postgres=" + me};
+  EXPECT_EQ(ErrorOf(flags),
+            "--cpu_pid: \"postgres\" is neither a --target's name nor \"db\"");
+  flags.cpu_pids = {"db=" + me, "db=1"};
+  EXPECT_EQ(ErrorOf(flags), "--cpu_pid: \"db\" given twice");
+  flags.cpu_pids = {"db=0"};
+  EXPECT_TRUE(absl::StartsWith(ErrorOf(flags), "--cpu_pid must be NAME=PID"));
+  flags.cpu_pids = {"db"};
+  EXPECT_TRUE(absl::StartsWith(ErrorOf(flags), "--cpu_pid must be NAME=PID"));
+  // Above the kernel's pid_max (2^22): never a live process.
+  flags.cpu_pids = {"db=99999999"};
+  EXPECT_EQ(ErrorOf(flags),
+            "--cpu_pid db=99999999: no process 99999999 on this machine");
+  flags.cpu_pids = {"db=" + me};
+  flags.targets = {"db=127.0.0.1:1"};
+  EXPECT_EQ(ErrorOf(flags),
+            "--cpu_pid: a --target named \"db\" would be mistaken for that "
+            "process");
+}
+
+TEST(MakeRunConfigTest, RulesFollowTheLoadShape) {
+  RunFlags flags = Valid();
+  flags.slowdown_floor = absl::Milliseconds(25);
+  flags.think_time = absl::Milliseconds(500);
+  absl::StatusOr<RunConfig> config = MakeRunConfig(flags, kNow);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->rules.slowdown_floor_ms, 25);
+  EXPECT_TRUE(config->rules.closed_loop);
+  EXPECT_EQ(config->rules.think_time_s, 0.5);
 }
 
 }  // namespace

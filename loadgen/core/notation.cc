@@ -266,4 +266,18 @@ absl::StatusOr<MetricsUrl> ParseMetricsUrl(absl::string_view spec) {
   return out;
 }
 
+absl::StatusOr<CpuPid> ParseCpuPid(absl::string_view spec) {
+  const size_t eq = spec.find('=');
+  CpuPid out;
+  if (eq == absl::string_view::npos || eq == 0 ||
+      !absl::SimpleAtoi(spec.substr(eq + 1), &out.pid) || out.pid <= 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--cpu_pid must be NAME=PID, NAME a --target's name or \"db\" and PID "
+        "a process id (e.g. db=1234), got \"",
+        spec, "\""));
+  }
+  out.name = std::string(spec.substr(0, eq));
+  return out;
+}
+
 }  // namespace asyncgrpc::loadgen

@@ -82,6 +82,20 @@ struct MetricsUrl {
   std::string path = "/metrics";  // "/metrics" when the URL has no path.
 };
 
+// A process whose CPU use each step records (--cpu_pid NAME=PID): a target's
+// server (NAME its --target name; the process and all its threads) or the
+// database ("db": a PostgreSQL postmaster and every backend it forks).
+struct CpuPid {
+  std::string name;
+  int pid = 0;
+};
+inline constexpr char kDbProcessName[] = "db";
+inline constexpr char kLoadgenProcessName[] = "loadgen";
+
+// NAME=PID, PID a positive number (whether it names a target or a live process
+// is MakeRunConfig's to judge).
+absl::StatusOr<CpuPid> ParseCpuPid(absl::string_view spec);
+
 // NAME=http://HOST[:PORT][/PATH]: plain HTTP only (no https, no user info, no
 // fragment); the port defaults to 80, the path to /metrics.
 absl::StatusOr<MetricsUrl> ParseMetricsUrl(absl::string_view spec);

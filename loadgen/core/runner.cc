@@ -71,6 +71,7 @@ void SetConfig(const RunConfig& config, pb::Config* out) {
   out->set_max_in_flight(config.max_in_flight);
   out->set_seed(config.seed);
   out->set_slowdown_factor(config.rules.slowdown_factor);
+  out->set_slowdown_floor_ms(config.rules.slowdown_floor_ms);
   out->set_error_threshold(config.rules.error_threshold);
   out->set_stop_on_errors(config.stop_on_errors);
   out->set_command(config.command);
@@ -83,6 +84,11 @@ void SetConfig(const RunConfig& config, pb::Config* out) {
     pb::MetricsUrl* spec = out->add_metrics_urls();
     spec->set_target(url.target);
     spec->set_url(url.url);
+  }
+  for (const CpuPid& pid : config.cpu_pids) {
+    pb::CpuPid* spec = out->add_cpu_pids();
+    spec->set_name(pid.name);
+    spec->set_pid(pid.pid);
   }
 }
 

@@ -13,6 +13,7 @@
 
 #include <functional>
 #include <memory>
+#include <vector>
 
 #include "loadgen/core/notation.h"
 #include "loadgen/results.pb.h"
@@ -30,6 +31,30 @@ class StepObserver {
 
   // After the ramp: adds what was observed of step `step->index()` to it.
   virtual void AddTo(::loadgen::v1::Step* step) = 0;
+};
+
+// Several observers as one, each told in turn (nullptr entries are left out).
+class StepObservers : public StepObserver {
+ public:
+  explicit StepObservers(std::vector<std::unique_ptr<StepObserver>> all) {
+    for (std::unique_ptr<StepObserver>& observer : all) {
+      if (observer != nullptr) {
+        all_.push_back(std::move(observer));
+      }
+    }
+  }
+  void WindowStart(int step) override {
+    for (auto& observer : all_) observer->WindowStart(step);
+  }
+  void WindowEnd(int step) override {
+    for (auto& observer : all_) observer->WindowEnd(step);
+  }
+  void AddTo(::loadgen::v1::Step* step) override {
+    for (auto& observer : all_) observer->AddTo(step);
+  }
+
+ private:
+  std::vector<std::unique_ptr<StepObserver>> all_;
 };
 
 // What main.cc plugs into a run.

@@ -55,6 +55,7 @@ std::vector<std::pair<std::string, std::string>> RunIdentity(
       {"deadline_s", absl::StrCat(c.deadline_s())},
       {"seed", absl::StrCat(c.seed())},
       {"slowdown_factor", absl::StrCat(c.slowdown_factor())},
+      {"slowdown_floor_ms", absl::StrCat(c.slowdown_floor_ms())},
       {"error_threshold", absl::StrCat(c.error_threshold())},
       {"start_at", c.start_at().empty() ? "(none)" : c.start_at()},
       {"target results",

@@ -142,6 +142,30 @@ void AddCounts(const MergeInput& shard, const pb::Step& s, bool open,
   }
 }
 
+// Shard step `s`'s CPU by process into `step`: loadgen's summed over the
+// shards (each is a process of its own); a server's and the database's taken
+// from the first shard that measured them (every shard sees the same
+// processes), never a sum.
+void AddProcesses(const pb::Step& s, pb::Step& step) {
+  auto& merged = *step.mutable_processes();
+  for (const auto& [name, use] : s.processes()) {
+    const auto found = merged.find(name);
+    if (found == merged.end()) {
+      merged[name] = use;
+    } else if (name == kLoadgenProcessName) {
+      pb::ProcessUse& sum = found->second;
+      sum.set_cpu_s(sum.cpu_s() + use.cpu_s());
+      if (sum.has_context_switches() && use.has_context_switches()) {
+        sum.set_context_switches(sum.context_switches() +
+                                 use.context_switches());
+      } else {
+        sum.clear_context_switches();
+      }
+      sum.set_pid(0);  // Several processes.
+    }
+  }
+}
+
 // Whether the step read the servers' metrics and every scrape succeeded.
 bool ReadAllServerMetrics(const pb::Step& s) {
   return s.server_metrics_size() > 0 &&
@@ -179,6 +203,7 @@ absl::StatusOr<StepSum> SumStep(const Shards& shards, int t, int k, bool open,
     }
     RETURN_IF_ERROR(AddLatency(s, where, &sum));
     AddCounts(*shard, s, open, shard == shards[0], &sum);
+    AddProcesses(s, sum.step);
     PickServerMetrics(s, &sum);
   }
   return sum;

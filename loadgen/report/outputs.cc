@@ -1,5 +1,6 @@
 #include "loadgen/report/outputs.h"
 
+#include <google/protobuf/map.h>
 #include <google/protobuf/util/json_util.h>
 #include <unistd.h>
 
@@ -46,22 +47,37 @@ std::string ErrorsCell(const pb::Step& step) {
   return absl::StrJoin(parts, ";");
 }
 
+// A per-call figure of one process ("loadgen", a target's name, "db"), or
+// empty when the step has none for it.
+std::string PerCallCell(const google::protobuf::Map<std::string, double>& map,
+                        const std::string& key, int digits) {
+  const auto it = map.find(key);
+  return it == map.end() ? "" : absl::StrFormat("%.*f", digits, it->second);
+}
+
+// New columns go at the end: scripts read the others by position.
 std::string StepsCsv(const pb::Results& results) {
   std::string csv =
       "target,step,load,rps,p50_ms,p90_ms,p95_ms,p99_ms,p999_ms,max_ms,"
       "requests,ok,error_ratio,errors,valid,invalid_reason,loadgen_cpu_cores,"
-      "achieved_rate,uncorrected_p99_ms\n";
+      "achieved_rate,uncorrected_p99_ms,cpu_per_call_us_loadgen,"
+      "cpu_per_call_us_server,cpu_per_call_us_db,"
+      "context_switches_per_call_server\n";
   for (const pb::TargetResult& target : results.targets()) {
     for (const pb::Step& s : target.steps()) {
       absl::StrAppendFormat(
           &csv,
           "%s,%d,%g,%.1f,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%d,%d,%.5f,%s,%s,\"%s\","
-          "%.2f,%.1f,%.3f\n",
+          "%.2f,%.1f,%.3f,%s,%s,%s,%s\n",
           target.name(), s.index(), Load(results, s), s.rps(), s.p50_ms(),
           s.p90_ms(), s.p95_ms(), s.p99_ms(), s.p999_ms(), s.max_ms(),
           s.requests(), s.ok(), s.error_ratio(), ErrorsCell(s),
           s.valid() ? "true" : "false", s.invalid_reason(),
-          s.loadgen_cpu_cores(), s.achieved_rate(), s.uncorrected().p99_ms());
+          s.loadgen_cpu_cores(), s.achieved_rate(), s.uncorrected().p99_ms(),
+          PerCallCell(s.cpu_per_call_us(), "loadgen", 2),
+          PerCallCell(s.cpu_per_call_us(), target.name(), 2),
+          PerCallCell(s.cpu_per_call_us(), "db", 2),
+          PerCallCell(s.context_switches_per_call(), target.name(), 4));
     }
   }
   return csv;

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -20,6 +21,7 @@
 #include "gtest/gtest.h"
 #include "loadgen/report/web/web_assets.h"
 #include "loadgen/results.pb.h"
+#include "tests/support/postgres_cluster.h"
 
 namespace asyncgrpc::loadgen {
 namespace {
@@ -167,24 +169,19 @@ void WriteAll(const std::filesystem::path& path, absl::string_view text) {
   out.write(text.data(), static_cast<std::streamsize>(text.size()));
 }
 
-class TempDir {
+// A fresh directory under /tmp, removed at the end of the test.
+class ScratchDir {
  public:
-  TempDir() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "report_html_test.XXXXXX")
-            .string();
-    char* made = mkdtemp(pattern.data());
-    EXPECT_NE(made, nullptr);
-    path_ = pattern;
+  ScratchDir() {
+    absl::StatusOr<asyncgrpc::testing::TempDir> dir =
+        asyncgrpc::testing::TempDir::Create("report_html_test-");
+    EXPECT_TRUE(dir.ok()) << dir.status();
+    dir_.emplace(*std::move(dir));
   }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path path() const { return dir_->path(); }
 
  private:
-  std::filesystem::path path_;
+  std::optional<asyncgrpc::testing::TempDir> dir_;
 };
 
 TEST(RenderReportHtmlTest, InlinesChartJsAndThePageScriptAndStyles) {
@@ -257,6 +254,51 @@ TEST(RenderReportHtmlTest, EmbedsServerMetricsAndShardsOfAMergedRun) {
   EXPECT_TRUE(differencer.Compare(results, parsed)) << diff;
 }
 
+TEST(RenderReportHtmlTest, EmbedsCpuPerCallForTheCpuChartOnlyWhenMeasured) {
+  // Without CPU figures: no step carries any, so the page draws no "CPU per
+  // call vs load" chart and no server CPU/call column (report.js: cpuCharts
+  // skips a target none of whose steps has cpu_per_call_us).
+  absl::StatusOr<std::string> without = RenderReportHtml(SyntheticResults());
+  ASSERT_TRUE(without.ok()) << without.status();
+  const std::string without_json = EmbeddedJson(*without);
+  EXPECT_THAT(without_json, Not(HasSubstr("\"cpu_per_call_us\":{\"")));
+  EXPECT_THAT(without_json,
+              Not(HasSubstr("\"context_switches_per_call\":{\"")));
+  EXPECT_THAT(without_json, Not(HasSubstr("\"processes\":{\"")));
+
+  // With them for "sync" (loadgen, its server, PostgreSQL), not for "async".
+  Results results = SyntheticResults();
+  for (Step& step : *results.mutable_targets(0)->mutable_steps()) {
+    const double users = step.users();
+    (*step.mutable_cpu_per_call_us())["loadgen"] = 10 + users / 10;
+    (*step.mutable_cpu_per_call_us())["sync"] = 40 + users;
+    (*step.mutable_cpu_per_call_us())["db"] = 90;
+    (*step.mutable_context_switches_per_call())["sync"] = 0.5;
+    ::loadgen::v1::ProcessUse& server = (*step.mutable_processes())["sync"];
+    server.set_cpu_s(1.5);
+    server.set_context_switches(1200);
+    server.set_source("proc");
+    server.set_pid(4242);
+  }
+  absl::StatusOr<std::string> with = RenderReportHtml(results);
+  ASSERT_TRUE(with.ok()) << with.status();
+  const std::string json = EmbeddedJson(*with);
+  EXPECT_THAT(json, HasSubstr("\"cpu_per_call_us\":{\""));
+  EXPECT_THAT(json, HasSubstr("\"db\":90"));
+  EXPECT_THAT(json, HasSubstr("\"context_switches_per_call\":{\"sync\":0.5}"));
+  EXPECT_THAT(json, HasSubstr("\"source\":\"proc\""));
+  // The page's script draws the chart from them, per target.
+  EXPECT_THAT(*with, HasSubstr("function cpuCharts(model)"));
+  EXPECT_THAT(*with, HasSubstr("'CPU per call vs load: ' + t.name"));
+  const Results parsed = ParseResults(json);
+  std::string diff;
+  google::protobuf::util::MessageDifferencer differencer;
+  differencer.ReportDifferencesToString(&diff);
+  EXPECT_TRUE(differencer.Compare(results, parsed)) << diff;
+  EXPECT_EQ(parsed.targets(0).steps(2).cpu_per_call_us().at("sync"), 70);
+  EXPECT_TRUE(parsed.targets(1).steps(0).cpu_per_call_us().empty());
+}
+
 TEST(RenderReportHtmlTest, ReferencesNoUrl) {
   absl::StatusOr<std::string> html = RenderReportHtml(SyntheticResults());
   ASSERT_TRUE(html.ok()) << html.status();
@@ -319,7 +361,7 @@ TEST(RenderReportHtmlTest, RendersWithoutTargetsOrSteps) {
 }
 
 TEST(RerenderReportTest, WritesReportHtmlBesideResultsJson) {
-  TempDir dir;
+  ScratchDir dir;
   std::string json;
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;
@@ -343,7 +385,7 @@ TEST(RerenderReportTest, WritesReportHtmlBesideResultsJson) {
 }
 
 TEST(RerenderReportTest, MissingResultsJsonIsNotFound) {
-  TempDir dir;
+  ScratchDir dir;
   const absl::Status status = RerenderReport(dir.path().string());
   EXPECT_EQ(status.code(), absl::StatusCode::kNotFound) << status;
   EXPECT_THAT(status.message(), HasSubstr("results.json"));
@@ -358,7 +400,7 @@ TEST(RerenderReportTest, MalformedResultsJsonIsInvalidArgument) {
   for (absl::string_view text :
        {"", "{", "not json", "[1, 2]", "{\"targets\": 3}",
         "{\"no_such_field\": 1}"}) {
-    TempDir dir;
+    ScratchDir dir;
     WriteAll(dir.path() / "results.json", text);
     const absl::Status status = RerenderReport(dir.path().string());
     EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument)

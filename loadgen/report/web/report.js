@@ -29,6 +29,14 @@
   ];
   const UNCORRECTED_DASH = [10, 3, 2, 3];
 
+  // The processes of Step.cpu_per_call_us, stacked bottom to top; the server's key is its target's name (and
+  // its colour the target's).
+  const PROCESSES = [
+    {key: null, label: null},
+    {key: 'db', label: 'PostgreSQL', color: '#bcbd22'},
+    {key: 'loadgen', label: 'loadgen', color: '#9aa3ab'},
+  ];
+
   // ---- Reading protobuf JSON -------------------------------------------------------------------------
 
   function num(value) {
@@ -169,6 +177,8 @@
           errorRatio: num(s.error_ratio),
           uncorrectedP99: num(uncorrected.p99_ms),
           cpu: num(s.loadgen_cpu_cores),
+          // By process: "loadgen", the target's name (its server), "db"; any may be absent.
+          cpuPerCall: obj(s.cpu_per_call_us),
           serverMetrics: arr(s.server_metrics).map(obj),
           // proto3 JSON always prints `valid` with always_print_primitive_fields; absent means not recorded.
           valid: s.valid === undefined ? true : s.valid === true,
@@ -178,6 +188,8 @@
       });
       const target = {
         name: str(t.name) || 'target ' + (i + 1),
+        // The key of its server in Step.cpu_per_call_us and context_switches_per_call.
+        serverKey: str(t.name),
         address: str(t.address),
         color: colorOf(i),
         summary: summary,
@@ -422,7 +434,7 @@
         padding: 12,
         // Series first (in target order), then the marker shapes, then the hollow-point key.
         sort: (a, b, data) => {
-          const rank = (item) => ({series: 0, marker: 1, invalid: 2})[data.datasets[item.datasetIndex].legendKind] || 0;
+          const rank = (item) => ({series: 0, area: 0, marker: 1, invalid: 2})[data.datasets[item.datasetIndex].legendKind] || 0;
           return rank(a) - rank(b) || a.datasetIndex - b.datasetIndex;
         },
         generateLabels: function (chart) {
@@ -434,6 +446,12 @@
               item.fillStyle = '#9aa3ab';
               item.strokeStyle = '#111111';
               item.lineWidth = ds.pointStyle === 'crossRot' ? 2.5 : 1.5;
+              item.lineDash = [];
+            } else if (ds.legendKind === 'area') {
+              item.pointStyle = 'rect';
+              item.fillStyle = ds.backgroundColor;
+              item.strokeStyle = ds.borderColor;
+              item.lineWidth = 1.5;
               item.lineDash = [];
             } else if (ds.legendKind === 'invalid') {
               item.pointStyle = 'circle';
@@ -545,6 +563,66 @@
     return panels;
   }
 
+  // ---- CPU per call (Step.cpu_per_call_us) ---------------------------------------------------------
+
+  function cpuPerCall(step, key) {
+    return num(step.cpuPerCall[key]);
+  }
+  function hasCpuPerCall(target) {
+    return target.steps.some((s) => Object.keys(s.cpuPerCall).length > 0);
+  }
+
+  // A colour as colorOf returns it ('#rrggbb' or 'hsl(...)'), made translucent for a filled area.
+  function translucent(color, alpha) {
+    const hex = /^#([0-9a-f]{6})$/i.exec(color);
+    if (hex) {
+      const n = parseInt(hex[1], 16);
+      return 'rgba(' + [(n >> 16) & 255, (n >> 8) & 255, n & 255, alpha].join(', ') + ')';
+    }
+    return color.replace(/^hsl\((.*)\)$/, 'hsla($1, ' + alpha + ')');
+  }
+
+  // The target's processes that some step has a figure for, bottom of the stack first.
+  function cpuProcesses(target) {
+    return PROCESSES.map((p) => (p.key === null ? {key: target.serverKey, label: target.name, color: target.color} : p))
+        .filter((p, i, all) => all.findIndex((q) => q.key === p.key) === i)
+        .filter((p) => target.steps.some((s) => cpuPerCall(s, p.key) !== null));
+  }
+
+  // One chart per target with CPU figures: each process's CPU per successful call, stacked.
+  function cpuCharts(model) {
+    const panels = [];
+    const xScale = {type: 'linear', title: {display: true, text: model.loadAxis}, ticks: {precision: model.open ? undefined : 0}};
+    const xName = (x) => loadText(model, x);
+    for (const t of model.targets) {
+      if (!hasCpuPerCall(t)) continue;
+      const processes = cpuProcesses(t);
+      if (!processes.length) continue;
+      const {panel, canvas} = chartPanel('CPU per call vs load: ' + t.name,
+          'CPU time (user + system) each process spent over the step\'s measured window, divided by the calls that ' +
+          'succeeded, stacked: ' + processes.map((p) => (p.key === t.serverKey ? p.label + ' (the server)' : p.label)).join(', ') +
+          '. A layer that grows with the load is work per call that does not scale.');
+      const datasets = processes.map((p, i) => stepSeries({steps: t.steps, color: p.color}, p.label, (s) => cpuPerCall(s, p.key), {
+        backgroundColor: translucent(p.color, 0.35),
+        fill: i === 0 ? 'origin' : '-1',
+        borderWidth: 1.5,
+        spanGaps: false,
+        legendKind: 'area',
+      }));
+      datasets.push(...invalidLegendDataset({targets: [t]}));
+      const tooltip = tooltipOptions(model, xName, (y) => fmtNumber(y, 1) + ' \u00B5s');
+      tooltip.callbacks.footer = (items) => {
+        const values = items.filter((it) => it.dataset.legendKind === 'area' && num(it.parsed.y) !== null).map((it) => it.parsed.y);
+        return values.length > 1 ? 'total: ' + fmtNumber(values.reduce((a, b) => a + b, 0), 1) + ' \u00B5s' : '';
+      };
+      panels.push({panel: panel, draw: () => lineChart(canvas, datasets, {
+        scales: {x: xScale, y: {stacked: true, beginAtZero: true, title: {display: true, text: 'CPU per successful call, \u00B5s (stacked)'}}},
+        plugins: {legend: legendOptions(), tooltip: tooltip},
+      })});
+    }
+    return panels;
+  }
+
   function timeCharts(model) {
     const withTimeline = model.targets.filter((t) => t.timeline.length);
     if (!withTimeline.length) return [];
@@ -630,11 +708,13 @@
         el('ul', {}, invalid)]);
     }
     out.push(legend);
+    const cpu = cpuCharts(model);
+    if (cpu.length) out.push(el('h3', {}, 'CPU per call'), el('div', {class: 'charts'}, cpu.map((p) => p.panel)));
     const server = serverCharts(model);
     if (server.length) out.push(el('h3', {}, 'Server side (--metrics_url)'), el('div', {class: 'charts'}, server.map((p) => p.panel)));
     if (time.length) out.push(el('h3', {}, 'Over time'), el('div', {class: 'charts'}, time.map((p) => p.panel)));
     else out.push(el('p', {class: 'muted'}, 'No timeline was recorded, so there are no charts over time.'));
-    return {nodes: out, panels: load.concat(server, time)};
+    return {nodes: out, panels: load.concat(cpu, server, time)};
   }
 
   // ---- Server metrics (--metrics_url) -----------------------------------------------------------------
@@ -800,11 +880,13 @@
         out.push(el('p', {class: 'note'}, 'No steps recorded.' + (t.note ? ' ' + t.note : '')));
         continue;
       }
+      const showServerCpu = t.steps.some((s) => cpuPerCall(s, t.serverKey) !== null);
       const head = ['step', model.open ? 'rate (calls/s)' : 'users'];
       if (showAchieved) head.push('achieved (calls/s)');
       head.push('requests', 'rps', 'p50', 'p95', 'p99');
       if (showUncorrected) head.push('p99 uncorr.');
       head.push('p99.9', 'max', 'errors by code', 'error ratio', 'valid', 'loadgen CPU');
+      if (showServerCpu) head.push('server CPU/call (\u00B5s)');
       const table = el('table', {class: 'steps'}, el('thead', {}, el('tr', {}, head.map((h) => el('th', {class: h === 'errors by code' || h === 'valid' ? 'text' : null}, h)))));
       const body = el('tbody');
       for (const s of t.steps) {
@@ -823,6 +905,7 @@
             el('td', {class: s.errorRatio ? 'bad' : null}, fmtPercent(s.errorRatio)),
             el('td', {class: 'text'}, s.valid ? el('span', {class: 'good'}, 'yes') : el('span', {class: 'bad'}, 'no \u2193')),
             el('td', {}, s.cpu === null ? '\u2013' : s.cpu.toFixed(2)));
+        if (showServerCpu) cells.push(el('td', {}, fmtNumber(cpuPerCall(s, t.serverKey), 1)));
         append(body, el('tr', {class: [s.valid ? '' : 'invalid', s.markers.length ? 'detected' : ''].join(' ').trim() || null}, cells));
         if (!s.valid) {
           append(body, el('tr', {class: 'invalid reason'}, el('td', {colspan: head.length},
@@ -836,7 +919,9 @@
     out.push(el('p', {class: 'muted'}, 'Markers in the step column: ' + MARKERS.map((m) => m.glyph + ' ' + m.label).join(', ') +
         '. Latencies in ms, over the measured part of each step (after warm-up)' +
         (model.open ? ', from the intended send time (corrected); "uncorr." counts from the actual send' : '') +
-        '. loadgen CPU: the cores loadgen itself used during the step.'));
+        '. loadgen CPU: the cores loadgen itself used during the step.' +
+        (model.targets.some((t) => t.steps.some((s) => cpuPerCall(s, t.serverKey) !== null)) ?
+          ' Server CPU/call: microseconds of the server process\'s CPU per successful call.' : '')));
     return out;
   }
 
