@@ -16,7 +16,9 @@
 #include <random>
 #include <regex>
 #include <set>
+#include <string>
 #include <thread>
+#include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -469,6 +471,18 @@ class LocalPostgresTest : public ::testing::Test {
     }
   }
 
+  // `local-postgres pid`'s exit code and stdout.
+  std::pair<int, std::string> PidOf(const std::string& data_dir) {
+    int exit_code = -1;
+    absl::StatusOr<std::string> out = RunCommand(
+        {"/bin/sh", "-c",
+         absl::StrCat("'", PostgresCluster::ScriptPath(), "'",
+                      Quoted({"pid", "--data-dir", data_dir}), " 2>/dev/null")},
+        absl::Seconds(30), &exit_code);
+    EXPECT_TRUE(out.ok()) << out.status();
+    return {exit_code, out.value_or("")};
+  }
+
   std::vector<std::string> StartArgs(int port, const std::string& data_dir) {
     return {"start", "--port", std::to_string(port), "--data-dir", data_dir};
   }
@@ -528,7 +542,13 @@ TEST_F(LocalPostgresTest, StaleDataDir) {
     auto cluster = PostgresCluster::Start(data_dir);
     ASSERT_TRUE(cluster.ok()) << cluster.status();
     port = (*cluster)->port();
+    // `pid` names the postmaster (loadgen --cpu_pid db=PID); stopped, none.
+    std::ifstream pid_file(data_dir + "/postmaster.pid");
+    std::string postmaster;
+    std::getline(pid_file, postmaster);
+    EXPECT_EQ(PidOf(data_dir), std::make_pair(0, postmaster + "\n"));
     ASSERT_TRUE((*cluster)->Stop().ok());
+    EXPECT_EQ(PidOf(data_dir).first, 3);
   }
   struct stat owner;
   ASSERT_EQ(stat(data_dir.c_str(), &owner), 0);
