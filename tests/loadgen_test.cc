@@ -97,6 +97,21 @@ void ExpectCountsAddUp(const pb::TargetResult& target) {
   EXPECT_GE(timeline, measured);
 }
 
+// Every step has loadgen's and the server's CPU per call (--cpu_pid), and
+// the server did some work.
+void ExpectCpuPerCall(const pb::TargetResult& target) {
+  double server_cpu_s = 0;
+  for (const pb::Step& step : target.steps()) {
+    ASSERT_TRUE(step.processes().contains(target.name())) << target.name();
+    EXPECT_EQ(step.processes().at(target.name()).source(), "proc");
+    server_cpu_s += step.processes().at(target.name()).cpu_s();
+    EXPECT_TRUE(step.cpu_per_call_us().contains("loadgen"));
+    EXPECT_TRUE(step.cpu_per_call_us().contains(target.name()));
+    EXPECT_FALSE(step.cpu_per_call_us().contains("db"));
+  }
+  EXPECT_GT(server_cpu_s, 0) << target.name();
+}
+
 TEST_F(LoadgenTest, ClosedLoopRampAgainstBothServices) {
   auto sync = RunningService::Start(SyncService(), SharedDatabaseUri());
   auto async = RunningService::Start(AsyncService(), SharedDatabaseUri());
@@ -105,7 +120,9 @@ TEST_F(LoadgenTest, ClosedLoopRampAgainstBothServices) {
       {absl::StrCat("--target=sync=", (*sync)->address()),
        absl::StrCat("--target=async=", (*async)->address()), "--users=2:6:4",
        "--step_duration=2s", "--warmup=500ms", "--think_time=0",
-       "--scenario=mix:get=8,list=1,seed=1", "--spawn_rate=1000"});
+       "--scenario=mix:get=8,list=1,seed=1", "--spawn_rate=1000",
+       absl::StrCat("--cpu_pid=sync=", (*sync)->process().pid()),
+       absl::StrCat("--cpu_pid=async=", (*async)->process().pid())});
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_NE(run.output.find("slowdown onset"), std::string::npos) << run.output;
   EXPECT_NE(run.output.find("report.html"), std::string::npos);
@@ -118,8 +135,12 @@ TEST_F(LoadgenTest, ClosedLoopRampAgainstBothServices) {
     EXPECT_EQ(target.steps(0).users(), 2);
     EXPECT_EQ(target.steps(1).users(), 6);
     ExpectCountsAddUp(target);
-    EXPECT_TRUE(target.summary().has_saturation_at());
+    // Saturation: rps grew by less than a quarter of the users' +200%.
+    const double growth = target.steps(1).rps() / target.steps(0).rps() - 1;
+    EXPECT_EQ(target.summary().has_saturation_at(), growth < 0.25 * 2.0)
+        << growth;
     EXPECT_GT(target.summary().max_rps(), 0);
+    ExpectCpuPerCall(target);
     EXPECT_TRUE(target.note().empty()) << target.note();
   }
   for (const char* file : {"steps.csv", "timeline.csv", "report.html"}) {
