@@ -359,9 +359,23 @@ NewMetricsInterceptorFactory(std::shared_ptr<ServiceMetrics> metrics) {
 }
 
 std::vector<prometheus::MetricFamily> ServiceMetrics::Collect() const {
-  using prometheus::MetricType;
   std::vector<prometheus::MetricFamily> families;
+  AppendCallFamilies(&families);
+  AppendPoolFamilies(&families);
+  if (const std::optional<int> threads = ThreadCount(); threads.has_value()) {
+    prometheus::MetricFamily family =
+        Family("asyncgrpc_threads", "Threads of the process.",
+               prometheus::MetricType::Gauge);
+    family.metric.push_back(Gauge({Label("service", service_)}, *threads));
+    families.push_back(std::move(family));
+  }
+  AppendProcessFamilies(service_, &families);
+  return families;
+}
 
+void ServiceMetrics::AppendCallFamilies(
+    std::vector<prometheus::MetricFamily>* families) const {
+  using prometheus::MetricType;
   prometheus::MetricFamily rpcs = Family(
       "asyncgrpc_rpcs_total", "Calls finished, by method and gRPC status code.",
       MetricType::Counter);
@@ -405,9 +419,13 @@ std::vector<prometheus::MetricFamily> ServiceMetrics::Collect() const {
                                   1e9;
     durations.metric.push_back(std::move(metric));
   }
-  families.push_back(std::move(rpcs));
-  families.push_back(std::move(durations));
+  families->push_back(std::move(rpcs));
+  families->push_back(std::move(durations));
+}
 
+void ServiceMetrics::AppendPoolFamilies(
+    std::vector<prometheus::MetricFamily>* families) const {
+  using prometheus::MetricType;
   if (db_pool_stats_) {
     const DbPoolStats pool = db_pool_stats_();
     prometheus::MetricFamily connections = Family(
@@ -419,30 +437,21 @@ std::vector<prometheus::MetricFamily> ServiceMetrics::Collect() const {
         {Label("service", service_), Label("state", "in_use")}, pool.in_use));
     connections.metric.push_back(
         Gauge({Label("service", service_), Label("state", "idle")}, pool.idle));
-    families.push_back(std::move(connections));
+    families->push_back(std::move(connections));
     prometheus::MetricFamily waiting =
         Family("asyncgrpc_db_waiting",
                "Calls waiting for a database connection (sync) or queued and "
                "not yet sent to the database (async).",
                MetricType::Gauge);
     waiting.metric.push_back(Gauge({Label("service", service_)}, pool.waiting));
-    families.push_back(std::move(waiting));
+    families->push_back(std::move(waiting));
     prometheus::MetricFamily in_flight = Family(
         "asyncgrpc_db_in_flight",
         "Queries sent to PostgreSQL and not yet answered.", MetricType::Gauge);
     in_flight.metric.push_back(
         Gauge({Label("service", service_)}, pool.in_flight));
-    families.push_back(std::move(in_flight));
+    families->push_back(std::move(in_flight));
   }
-
-  if (const std::optional<int> threads = ThreadCount(); threads.has_value()) {
-    prometheus::MetricFamily family = Family(
-        "asyncgrpc_threads", "Threads of the process.", MetricType::Gauge);
-    family.metric.push_back(Gauge({Label("service", service_)}, *threads));
-    families.push_back(std::move(family));
-  }
-  AppendProcessFamilies(service_, &families);
-  return families;
 }
 
 MetricsServer::MetricsServer(std::unique_ptr<prometheus::Exposer> exposer,

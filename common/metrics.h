@@ -131,6 +131,11 @@ class ServiceMetrics final : public prometheus::Collectable {
     std::atomic<uint64_t> duration_nanos{0};
   };
 
+  // The families Collect() returns: calls and their latency by method, and
+  // the database pool's gauges (when there is a pool).
+  void AppendCallFamilies(std::vector<prometheus::MetricFamily>* out) const;
+  void AppendPoolFamilies(std::vector<prometheus::MetricFamily>* out) const;
+
   const std::string service_;
   const std::function<DbPoolStats()> db_pool_stats_;
   std::array<MethodStats, kMetricsMethodCount> methods_;

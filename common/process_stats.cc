@@ -15,12 +15,17 @@ namespace asyncgrpc {
 namespace {
 
 // Positions in a /proc/<pid>/stat line counted from the state (field 3, the
-// first after the command name), per proc(5): utime is field 14, stime 15,
-// num_threads 20, rss 24.
+// first after the command name), per proc(5): ppid is field 4, utime 14,
+// stime 15, cutime 16, cstime 17, num_threads 20, starttime 22, rss 24.
 constexpr int kFirstField = 3;
+constexpr int kState = 3 - kFirstField;
+constexpr int kPpid = 4 - kFirstField;
 constexpr int kUtime = 14 - kFirstField;
 constexpr int kStime = 15 - kFirstField;
+constexpr int kCutime = 16 - kFirstField;
+constexpr int kCstime = 17 - kFirstField;
 constexpr int kNumThreads = 20 - kFirstField;
+constexpr int kStartTime = 22 - kFirstField;
 constexpr int kRss = 24 - kFirstField;
 
 // The whole of a file; nullopt when it cannot be opened or read. /proc files
@@ -79,17 +84,21 @@ std::optional<ProcStatFields> ParseProcStat(absl::string_view stat) {
   if (fields.size() <= kRss) {
     return std::nullopt;
   }
-  uint64_t utime = 0;
-  uint64_t stime = 0;
   ProcStatFields parsed;
-  if (!absl::SimpleAtoi(fields[kUtime], &utime) ||
-      !absl::SimpleAtoi(fields[kStime], &stime) ||
+  if (fields[kState].size() != 1 ||
+      !absl::SimpleAtoi(fields[kPpid], &parsed.ppid) ||
+      !absl::SimpleAtoi(fields[kUtime], &parsed.utime_ticks) ||
+      !absl::SimpleAtoi(fields[kStime], &parsed.stime_ticks) ||
+      !absl::SimpleAtoi(fields[kCutime], &parsed.cutime_ticks) ||
+      !absl::SimpleAtoi(fields[kCstime], &parsed.cstime_ticks) ||
+      !absl::SimpleAtoi(fields[kStartTime], &parsed.start_ticks) ||
       !absl::SimpleAtoi(fields[kNumThreads], &parsed.threads) ||
       !absl::SimpleAtoi(fields[kRss], &parsed.resident_pages) ||
       parsed.threads < 1 || parsed.resident_pages < 0) {
     return std::nullopt;
   }
-  parsed.cpu_ticks = utime + stime;
+  parsed.state = fields[kState][0];
+  parsed.cpu_ticks = parsed.utime_ticks + parsed.stime_ticks;
   return parsed;
 }
 

@@ -14,11 +14,20 @@
 
 namespace asyncgrpc {
 
-// The fields of a /proc/<pid>/stat line the metrics need, in the kernel's
-// units.
+// The fields of a /proc/<pid>/stat line that the services' metrics and
+// loadgen's CPU sampler (loadgen/process_cpu/) need, in the kernel's units.
 struct ProcStatFields {
-  // utime + stime, of every thread of the process, in clock ticks.
+  char state = '?';
+  int ppid = 0;
+  // Of every thread of the process, in clock ticks; cpu_ticks is their sum.
+  uint64_t utime_ticks = 0;
+  uint64_t stime_ticks = 0;
   uint64_t cpu_ticks = 0;
+  // Of the children it has reaped (waited for), and theirs.
+  uint64_t cutime_ticks = 0;
+  uint64_t cstime_ticks = 0;
+  // When it started, in clock ticks after boot.
+  uint64_t start_ticks = 0;
   // num_threads.
   int64_t threads = 0;
   // rss, in pages.

@@ -14,6 +14,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/process_stats.h"
 #include "common/status_macros.h"
 
 namespace asyncgrpc::loadgen {
@@ -109,39 +110,27 @@ double ClockTicksPerSecond() {
 
 absl::StatusOr<ProcessStat> ParseProcessStat(absl::string_view line,
                                              double ticks_per_second) {
-  const auto malformed = [line] {
+  const size_t open = line.find('(');
+  const size_t close = line.rfind(')');
+  ProcessStat stat;
+  // The fields after the command name are common/process_stats.h's to read.
+  const std::optional<ProcStatFields> fields = ParseProcStat(line);
+  if (open == absl::string_view::npos || close == absl::string_view::npos ||
+      close < open || !fields.has_value() ||
+      !absl::SimpleAtoi(absl::StripAsciiWhitespace(line.substr(0, open)),
+                        &stat.pid)) {
     return absl::InvalidArgumentError(
         absl::StrCat("not a /proc/PID/stat line: \"", line.substr(0, 80),
                      line.size() > 80 ? "...\"" : "\""));
-  };
-  const size_t open = line.find('(');
-  const size_t close = line.rfind(')');
-  if (open == absl::string_view::npos || close == absl::string_view::npos ||
-      close < open) {
-    return malformed();
   }
-  ProcessStat stat;
   stat.comm = std::string(line.substr(open + 1, close - open - 1));
-  // Fields 3 on: fields[i] is field i + 3 of proc(5).
-  const std::vector<absl::string_view> fields = absl::StrSplit(
-      line.substr(close + 1), absl::ByAnyChar(" \n"), absl::SkipEmpty());
-  int64_t utime, stime, cutime, cstime;
-  if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(line.substr(0, open)),
-                        &stat.pid) ||
-      fields.size() < 20 || fields[0].size() != 1 ||
-      !absl::SimpleAtoi(fields[1], &stat.ppid) ||
-      !absl::SimpleAtoi(fields[11], &utime) ||
-      !absl::SimpleAtoi(fields[12], &stime) ||
-      !absl::SimpleAtoi(fields[13], &cutime) ||
-      !absl::SimpleAtoi(fields[14], &cstime) ||
-      !absl::SimpleAtoi(fields[19], &stat.start_ticks)) {
-    return malformed();
-  }
-  stat.state = fields[0][0];
-  stat.utime_s = utime / ticks_per_second;
-  stat.stime_s = stime / ticks_per_second;
-  stat.cutime_s = cutime / ticks_per_second;
-  stat.cstime_s = cstime / ticks_per_second;
+  stat.state = fields->state;
+  stat.ppid = fields->ppid;
+  stat.utime_s = fields->utime_ticks / ticks_per_second;
+  stat.stime_s = fields->stime_ticks / ticks_per_second;
+  stat.cutime_s = fields->cutime_ticks / ticks_per_second;
+  stat.cstime_s = fields->cstime_ticks / ticks_per_second;
+  stat.start_ticks = fields->start_ticks;
   return stat;
 }
 
@@ -195,18 +184,6 @@ std::vector<ProcessStat> ReadChildren(int ppid) {
     }
   }
   return children;
-}
-
-absl::Status CheckProcessExists(int pid) {
-  if (pid <= 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(pid, " is not a process id (it must be > 0)"));
-  }
-  struct stat info;
-  if (stat(absl::StrCat("/proc/", pid).c_str(), &info) != 0) {
-    return NoSuchProcess(pid);
-  }
-  return absl::OkStatus();
 }
 
 }  // namespace asyncgrpc::loadgen

@@ -59,9 +59,4 @@ absl::StatusOr<int64_t> ReadContextSwitches(int pid);
 // /proc/*/stat; one that vanishes while it is read is skipped.
 std::vector<ProcessStat> ReadChildren(int ppid);
 
-// OK when process `pid` exists now (a zombie does); NOT_FOUND naming it when
-// it does not, INVALID_ARGUMENT when `pid` cannot be one (<= 0). For checking
-// --cpu_pid before a run.
-absl::Status CheckProcessExists(int pid);
-
 }  // namespace asyncgrpc::loadgen

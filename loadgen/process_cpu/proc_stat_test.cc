@@ -110,16 +110,6 @@ TEST(ProcStatTest, NamesAPidThatDoesNotExist) {
   EXPECT_EQ(switches.status().code(), absl::StatusCode::kNotFound);
   EXPECT_TRUE(absl::StrContains(switches.status().message(), named))
       << switches.status();
-  const absl::Status exists = CheckProcessExists(pid);
-  EXPECT_EQ(exists.code(), absl::StatusCode::kNotFound);
-  EXPECT_TRUE(absl::StrContains(exists.message(), named)) << exists;
-}
-
-TEST(CheckProcessExistsTest, AcceptsLiveProcessesOnly) {
-  EXPECT_TRUE(CheckProcessExists(getpid()).ok());
-  EXPECT_TRUE(CheckProcessExists(1).ok());
-  EXPECT_EQ(CheckProcessExists(0).code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(CheckProcessExists(-5).code(), absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace
