@@ -28,6 +28,7 @@
 #include "common/db_probe.h"
 #include "common/flags.h"
 #include "common/service_config.h"
+#include "common/status_macros.h"
 #include "grpc/health/v1/health.pb.h"
 
 namespace asyncgrpc {
@@ -217,40 +218,34 @@ std::shared_ptr<grpc::ServerCredentials> ServerCredentials(
   return grpc::SslServerCredentials(options);
 }
 
-}  // namespace
-
-void BlockTerminationSignals() {
-  sigset_t signals = TerminationSignals();
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+// The metrics endpoint, when --metrics_listen asks for one: started before
+// the gRPC server, so its port is known to be ours before any call is served.
+struct Metrics {
+  std::shared_ptr<ServiceMetrics> counters;
+  std::unique_ptr<MetricsServer> server;
+};
+absl::StatusOr<Metrics> StartMetrics(const ServerOptions& options) {
+  Metrics metrics;
+  if (options.metrics_listen.empty()) {
+    return metrics;
+  }
+  metrics.counters = std::make_shared<ServiceMetrics>(options.metrics_service,
+                                                      options.db_pool_stats);
+  absl::StatusOr<std::unique_ptr<MetricsServer>> started =
+      MetricsServer::Start(options.metrics_listen, metrics.counters);
+  if (!started.ok()) {
+    return started.status();
+  }
+  metrics.server = *std::move(started);
+  return metrics;
 }
 
-absl::Status RunServer(grpc::Service& service, const DbOptions& db,
-                       const ServerOptions& options) {
-  if (absl::Status status = CheckListenAddress(options.listen); !status.ok()) {
-    return status;
-  }
-  if (absl::Status status = CheckCanListen(options.listen); !status.ok()) {
-    return status;
-  }
-  const absl::StatusOr<std::optional<ServerTlsConfig>> tls =
-      ServerTlsFromFlags();
-  if (!tls.ok()) {
-    return tls.status();
-  }
-  // Started before the gRPC server, so its port is known to be ours before any
-  // call is served; announced after it, so "listening on" stays the first line.
-  std::shared_ptr<ServiceMetrics> metrics;
-  std::unique_ptr<MetricsServer> metrics_server;
-  if (!options.metrics_listen.empty()) {
-    metrics = std::make_shared<ServiceMetrics>(options.metrics_service,
-                                               options.db_pool_stats);
-    absl::StatusOr<std::unique_ptr<MetricsServer>> started =
-        MetricsServer::Start(options.metrics_listen, metrics);
-    if (!started.ok()) {
-      return started.status();
-    }
-    metrics_server = *std::move(started);
-  }
+// The gRPC server serving `service` (with health, reflection and, with
+// `metrics`, its interceptor), started on options.listen.
+absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(
+    grpc::Service& service, const ServerOptions& options,
+    const std::optional<ServerTlsConfig>& tls,
+    const std::shared_ptr<ServiceMetrics>& metrics, int& port) {
   // Referencing a health message links its descriptors in, so reflection
   // clients can call grpc.health.v1.Health by name (gRPC's built-in health
   // service carries no descriptors).
@@ -259,8 +254,7 @@ absl::Status RunServer(grpc::Service& service, const DbOptions& db,
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
   grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort(options.listen, ServerCredentials(*tls), &port);
+  builder.AddListeningPort(options.listen, ServerCredentials(tls), &port);
   // gRPC enables SO_REUSEPORT by default: a second server on a taken port would
   // silently share it.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
@@ -280,8 +274,39 @@ absl::Status RunServer(grpc::Service& service, const DbOptions& db,
   if (server == nullptr || port == 0) {
     return absl::InvalidArgumentError(absl::StrCat(
         "cannot listen on ", options.listen, ": ", reason,
-        tls->has_value() ? " (is --tls_key the key of --tls_cert?)" : ""));
+        tls.has_value() ? " (is --tls_key the key of --tls_cert?)" : ""));
   }
+  return server;
+}
+
+// Blocks until SIGTERM or SIGINT, and says which came.
+void WaitForTerminationSignal(absl::Duration grace) {
+  sigset_t signals = TerminationSignals();
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  std::cerr << ProgramName() << ": " << strsignal(signal_number)
+            << ": draining, grace " << absl::FormatDuration(grace) << std::endl;
+}
+
+}  // namespace
+
+void BlockTerminationSignals() {
+  sigset_t signals = TerminationSignals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+}
+
+absl::Status RunServer(grpc::Service& service, const DbOptions& db,
+                       const ServerOptions& options) {
+  RETURN_IF_ERROR(CheckListenAddress(options.listen));
+  RETURN_IF_ERROR(CheckCanListen(options.listen));
+  ASSIGN_OR_RETURN(const std::optional<ServerTlsConfig> tls,
+                   ServerTlsFromFlags());
+  // Announced after the gRPC server, so "listening on" stays the first line.
+  ASSIGN_OR_RETURN(Metrics metrics, StartMetrics(options));
+  int port = 0;
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<grpc::Server> server,
+      StartGrpcServer(service, options, tls, metrics.counters, port));
   grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
   health->SetServingStatus("", true);
   health->SetServingStatus(kItemServiceName, true);
@@ -293,23 +318,17 @@ absl::Status RunServer(grpc::Service& service, const DbOptions& db,
                   stop_health);
   });
 
-  if (tls->has_value()) {
+  if (tls.has_value()) {
     std::cerr << ProgramName() << ": serving TLS (--tls_cert, --tls_key)"
               << std::endl;
   }
   std::cout << "listening on " << BoundAddress(options.listen, port)
             << std::endl;
-  if (metrics_server != nullptr) {
-    std::cout << "metrics on " << metrics_server->address() << std::endl;
+  if (metrics.server != nullptr) {
+    std::cout << "metrics on " << metrics.server->address() << std::endl;
   }
 
-  sigset_t signals = TerminationSignals();
-  int signal_number = 0;
-  sigwait(&signals, &signal_number);
-  std::cerr << ProgramName() << ": " << strsignal(signal_number)
-            << ": draining, grace "
-            << absl::FormatDuration(options.shutdown_grace) << std::endl;
-
+  WaitForTerminationSignal(options.shutdown_grace);
   // Every service reports NOT_SERVING from here on, so balancers stop routing
   // to us.
   health->Shutdown();
@@ -321,7 +340,7 @@ absl::Status RunServer(grpc::Service& service, const DbOptions& db,
   server->Wait();
   health_thread.join();
   // Before returning: the gauges sample a pool the caller is about to destroy.
-  metrics_server.reset();
+  metrics.server.reset();
   std::cerr << ProgramName() << ": stopped" << std::endl;
   return absl::OkStatus();
 }
