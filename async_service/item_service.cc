@@ -1,9 +1,9 @@
 #include "async_service/item_service.h"
 
+#include "common/base/status_macros.h"
 #include "common/call_deadline.h"
 #include "common/item_results.h"
 #include "common/message_bodies.h"
-#include "common/status_macros.h"
 
 namespace asyncgrpc::async {
 namespace {

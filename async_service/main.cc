@@ -5,9 +5,9 @@
 #include "absl/flags/flag.h"
 #include "async_service/async_pool.h"
 #include "async_service/item_service.h"
-#include "common/flags.h"
+#include "common/base/flags.h"
+#include "common/base/runtime_settings.h"
 #include "common/memory_items.h"
-#include "common/runtime_settings.h"
 #include "common/server_runner.h"
 #include "common/service_config.h"
 

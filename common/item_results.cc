@@ -10,10 +10,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "common/base/status_macros.h"
 #include "common/big_endian.h"
 #include "common/message_bodies.h"
 #include "common/page_token.h"
-#include "common/status_macros.h"
 
 namespace asyncgrpc {
 namespace {

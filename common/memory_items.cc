@@ -3,12 +3,12 @@
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
-#include "common/flags.h"
+#include "common/base/flags.h"
+#include "common/base/status_macros.h"
 #include "common/item_results.h"
 #include "common/pg_errors.h"
 #include "common/queries.h"
 #include "common/request_validation.h"
-#include "common/status_macros.h"
 
 namespace asyncgrpc {
 

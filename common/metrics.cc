@@ -22,7 +22,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "common/process_stats.h"
+#include "common/base/process_stats.h"
 
 namespace asyncgrpc {
 namespace {

@@ -12,8 +12,8 @@
 //   asyncgrpc_db_in_flight                      gauge, queries at PostgreSQL
 //   asyncgrpc_threads                           gauge, threads of the process
 //
-// and Prometheus' standard process metrics (common/process_stats.h), read from
-// /proc/self at scrape time; one that cannot be read is left out of that
+// and Prometheus' standard process metrics (common/base/process_stats.h), read
+// from /proc/self at scrape time; one that cannot be read is left out of that
 // scrape:
 //
 //   process_cpu_seconds_total                   counter, user + system CPU

@@ -25,10 +25,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "common/base/flags.h"
+#include "common/base/status_macros.h"
 #include "common/db_probe.h"
-#include "common/flags.h"
 #include "common/service_config.h"
-#include "common/status_macros.h"
 #include "grpc/health/v1/health.pb.h"
 
 namespace asyncgrpc {

@@ -8,11 +8,8 @@
 //       --users 10:200:10 --out DIR
 //   loadgen report DIR             re-renders DIR/report.html from results.json
 //   loadgen merge --out DIR IN...  merges the shards of a distributed run
-#include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -20,8 +17,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "common/flags.h"
-#include "common/runtime_settings.h"
+#include "common/base/flags.h"
+#include "common/base/pem_file.h"
+#include "common/base/runtime_settings.h"
 #include "loadgen/core/config.h"
 #include "loadgen/core/grpc_log.h"
 #include "loadgen/core/runner.h"
@@ -119,32 +117,6 @@ ABSL_FLAG(std::vector<std::string>, cpu_pid, {},
 namespace asyncgrpc::loadgen {
 namespace {
 
-// The PEM certificates in `path`, or exits naming --tls_ca. (The services'
-// reader lives with their flags, which loadgen must not link.)
-std::string ReadCaFileOrExit(const std::string& path) {
-  auto fail = [&](absl::string_view why) {
-    ExitWithUsageError(
-        absl::StrCat("--tls_ca: cannot use \"", path, "\": ", why));
-  };
-  std::error_code error;
-  if (!std::filesystem::is_regular_file(path, error)) {
-    fail(error ? error.message() : "not a regular file");
-  }
-  if (std::filesystem::file_size(path, error) > (1 << 20)) {
-    fail("larger than 1 MiB");
-  }
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  if (!in) {
-    fail("cannot read it");
-  }
-  if (!absl::StrContains(text.str(), "-----BEGIN CERTIFICATE-----")) {
-    fail("no PEM CERTIFICATE in it");
-  }
-  return text.str();
-}
-
 void CheckOutputDirOrExit(const std::string& dir) {
   if (absl::Status status = CheckOutputDir(dir); !status.ok()) {
     ExitWithUsageError(absl::StrCat("--out: ", status.message()));
@@ -191,7 +163,11 @@ RunConfig ConfigFromFlagsOrExit(int argc, char** argv) {
   }
   CheckOutputDirOrExit(config->out_dir);
   if (const std::string ca = absl::GetFlag(FLAGS_tls_ca); !ca.empty()) {
-    config->tls_root_certs_pem = ReadCaFileOrExit(ca);
+    absl::StatusOr<std::string> pem = ReadPemFile("tls_ca", ca, "CERTIFICATE");
+    if (!pem.ok()) {
+      ExitWithUsageError(pem.status().message());
+    }
+    config->tls_root_certs_pem = *std::move(pem);
   }
   return *std::move(config);
 }

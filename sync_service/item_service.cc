@@ -5,11 +5,11 @@
 
 #include <algorithm>
 
+#include "common/base/status_macros.h"
 #include "common/call_deadline.h"
 #include "common/item_results.h"
 #include "common/message_bodies.h"
 #include "common/queries.h"
-#include "common/status_macros.h"
 
 namespace asyncgrpc::sync {
 namespace {

@@ -3,9 +3,9 @@
 #include <memory>
 
 #include "absl/flags/flag.h"
-#include "common/flags.h"
+#include "common/base/flags.h"
+#include "common/base/runtime_settings.h"
 #include "common/memory_items.h"
-#include "common/runtime_settings.h"
 #include "common/server_runner.h"
 #include "common/service_config.h"
 #include "sync_service/connection_pool.h"

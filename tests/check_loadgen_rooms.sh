@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fails, naming the file and line, when loadgen's rooms (loadgen/CMakeLists.txt) are crossed: a room
-# including a room it may not, socket code anywhere in loadgen/ (HTTP goes through libcurl), or a
-# non-test C++ file over 450 lines.
+# including a room it may not, service code (common/ outside common/base/) included or linked
+# anywhere in loadgen/, socket code anywhere in loadgen/ (HTTP goes through libcurl), or a non-test
+# C++ file over 450 lines.
 set -euo pipefail
 cd "$(dirname -- "${BASH_SOURCE[0]}")/../loadgen"
 
@@ -23,6 +24,14 @@ for room in "${!allowed[@]}"; do
   done < <(cd "$room" && grep -rnE '#include "loadgen/[a-z_]+/' --include='*.h' --include='*.cc' . |
     sed 's|^\./||' | cut -d: -f1,2,3-)
 done
+
+while IFS= read -r hit; do
+  bad+=("loadgen/$hit: includes the services' code (loadgen may use common/base/ only)")
+done < <(grep -rnE '#include "common/' --include='*.h' --include='*.cc' . | grep -v '"common/base/' |
+  sed 's|^\./||')
+while IFS= read -r hit; do
+  bad+=("loadgen/$hit: links the services' library (loadgen may link asyncgrpc_base only)")
+done < <(grep -rnE 'asyncgrpc_(service_)?common' --include=CMakeLists.txt . | sed 's|^\./||')
 
 while IFS= read -r hit; do
   bad+=("loadgen/$hit: socket code (use libcurl)")

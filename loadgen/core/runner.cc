@@ -9,7 +9,7 @@
 #include "absl/cleanup/cleanup.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "common/status_macros.h"
+#include "common/base/status_macros.h"
 #include "loadgen/core/detection.h"
 #include "loadgen/core/target_run.h"
 #include "loadgen/core/workload.h"

@@ -11,7 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
-#include "common/status_macros.h"
+#include "common/base/status_macros.h"
 #include "loadgen/core/histogram.h"
 #include "loadgen/core/notation.h"
 #include "loadgen/core/summary.h"

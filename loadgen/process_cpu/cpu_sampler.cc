@@ -2,7 +2,7 @@
 
 #include <vector>
 
-#include "common/status_macros.h"
+#include "common/base/status_macros.h"
 #include "loadgen/process_cpu/proc_stat.h"
 
 namespace asyncgrpc::loadgen {

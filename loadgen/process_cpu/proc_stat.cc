@@ -14,8 +14,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "common/process_stats.h"
-#include "common/status_macros.h"
+#include "common/base/process_stats.h"
+#include "common/base/status_macros.h"
 
 namespace asyncgrpc::loadgen {
 namespace {
@@ -113,7 +113,8 @@ absl::StatusOr<ProcessStat> ParseProcessStat(absl::string_view line,
   const size_t open = line.find('(');
   const size_t close = line.rfind(')');
   ProcessStat stat;
-  // The fields after the command name are common/process_stats.h's to read.
+  // The fields after the command name are common/base/process_stats.h's to
+  // read.
   const std::optional<ProcStatFields> fields = ParseProcStat(line);
   if (open == absl::string_view::npos || close == absl::string_view::npos ||
       close < open || !fields.has_value() ||

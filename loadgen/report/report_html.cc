@@ -21,7 +21,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
-#include "common/status_macros.h"
+#include "common/base/status_macros.h"
 #include "loadgen/report/web/web_assets.h"
 
 namespace asyncgrpc::loadgen {

@@ -1,4 +1,4 @@
-#include "common/runtime_settings.h"
+#include "common/base/runtime_settings.h"
 
 #include <malloc.h>
 

@@ -1,4 +1,4 @@
-#include "common/process_stats.h"
+#include "common/base/process_stats.h"
 
 #include <fcntl.h>
 #include <time.h>
