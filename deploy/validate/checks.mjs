@@ -209,99 +209,122 @@ function serviceSelects(service, labels = {}) {
 // Command words of a POSIX shell script: the first word of every simple command, including those
 // in $(...) substitutions (keywords, assignments and `exec`-like prefixes skipped).
 export function shellCommandWords(script) {
-  const words = [];
-  const subs = [];
-  let cur = "";
-  let inWord = false;
-  let expecting = true;
-  let skipToSeparator = false; // after `for`/`case` until ; or newline
-  const flush = () => {
-    if (!inWord) return;
-    const w = cur;
-    cur = "";
-    inWord = false;
-    if (skipToSeparator || !expecting) return;
+  const s = String(script);
+  const state = new CommandWordState();
+  const subs = []; // $(...) bodies, scanned after the script itself
+  for (let i = 0; i < s.length; i++) i = scanShellChar(s, i, state, subs);
+  state.flush();
+  const words = state.words;
+  for (const sub of subs) words.push(...shellCommandWords(sub));
+  return words;
+}
+
+// Reads s[i] (and whatever quoted or substituted text it opens) into `state`; returns the index of
+// the last character consumed. Quotes and substitutions stand in a word as a placeholder letter,
+// so that they never pass for a command name themselves.
+function scanShellChar(s, i, state, subs) {
+  const c = s[i];
+  if (c === "'") {
+    const end = s.indexOf("'", i + 1);
+    state.append("Q");
+    return end < 0 ? s.length : end;
+  }
+  if (c === '"') {
+    const end = skipDoubleQuoted(s, i, subs);
+    state.append("Q");
+    return end;
+  }
+  if (c === "$" && s[i + 1] === "(") {
+    const end = matchParen(s, i + 1);
+    subs.push(s.slice(i + 2, end - 1));
+    state.append("S");
+    return end - 1;
+  }
+  if (c === "\\") {
+    state.append(s[i + 1] ?? "");
+    return i + 1;
+  }
+  if (c === "#" && !state.inWord) {
+    const nl = s.indexOf("\n", i);
+    return nl < 0 ? s.length : nl - 1;
+  }
+  if (c === " " || c === "\t") state.flush();
+  else if (";\n|&()".includes(c)) state.separator();
+  else state.append(c);
+  return i;
+}
+
+// The word being read and whether it stands where a command name goes.
+class CommandWordState {
+  constructor() {
+    this.words = [];
+    this.cur = "";
+    this.inWord = false;
+    this.expecting = true;
+    this.skipToSeparator = false; // after `for`/`case` until ; or newline
+  }
+
+  append(text) {
+    this.cur += text;
+    this.inWord = true;
+  }
+
+  flush() {
+    if (!this.inWord) return;
+    const w = this.cur;
+    this.cur = "";
+    this.inWord = false;
+    if (this.skipToSeparator || !this.expecting) return;
     if (w === "for" || w === "case") {
-      skipToSeparator = true;
+      this.skipToSeparator = true;
       return;
     }
     if (SHELL_KEYWORDS.has(w) || SHELL_PREFIXES.has(w)) return;
     if (/^[A-Za-z_][A-Za-z0-9_]*=/.test(w)) return;
     if (/^[0-9]*[<>]/.test(w)) return;
-    words.push(w);
-    expecting = false;
-  };
-  // Index just past the ')' matching the '(' at s[open].
-  const matchParen = (s, open) => {
-    let depth = 0;
-    for (let i = open; i < s.length; i++) {
-      const c = s[i];
-      if (c === "'") {
-        i = s.indexOf("'", i + 1);
-        if (i < 0) return s.length;
-      } else if (c === '"') {
-        i = skipDouble(s, i);
-      } else if (c === "(") depth++;
-      else if (c === ")") {
-        depth--;
-        if (depth === 0) return i + 1;
-      }
-    }
-    return s.length;
-  };
-  // Index of the closing '"' of the string starting at s[open]; collects $(...) inside it.
-  const skipDouble = (s, open, collect = false) => {
-    for (let i = open + 1; i < s.length; i++) {
-      if (s[i] === "\\") i++;
-      else if (s[i] === '"') return i;
-      else if (s[i] === "$" && s[i + 1] === "(") {
-        const end = matchParen(s, i + 1);
-        if (collect) subs.push(s.slice(i + 2, end - 1));
-        i = end - 1;
-      }
-    }
-    return s.length;
-  };
-  const s = String(script);
-  for (let i = 0; i < s.length; i++) {
+    this.words.push(w);
+    this.expecting = false;
+  }
+
+  separator() {
+    this.flush();
+    this.expecting = true;
+    this.skipToSeparator = false;
+  }
+}
+
+// Index just past the ')' matching the '(' at s[open].
+function matchParen(s, open) {
+  let depth = 0;
+  for (let i = open; i < s.length; i++) {
     const c = s[i];
     if (c === "'") {
-      const end = s.indexOf("'", i + 1);
-      cur += "Q";
-      inWord = true;
-      i = end < 0 ? s.length : end;
+      i = s.indexOf("'", i + 1);
+      if (i < 0) return s.length;
     } else if (c === '"') {
-      const end = skipDouble(s, i, true);
-      cur += "Q";
-      inWord = true;
-      i = end;
-    } else if (c === "$" && s[i + 1] === "(") {
-      const end = matchParen(s, i + 1);
-      subs.push(s.slice(i + 2, end - 1));
-      cur += "S";
-      inWord = true;
-      i = end - 1;
-    } else if (c === "\\") {
-      cur += s[i + 1] ?? "";
-      inWord = true;
-      i++;
-    } else if (c === "#" && !inWord) {
-      const nl = s.indexOf("\n", i);
-      i = nl < 0 ? s.length : nl - 1;
-    } else if (c === " " || c === "\t") {
-      flush();
-    } else if (";\n|&()".includes(c)) {
-      flush();
-      expecting = true;
-      skipToSeparator = false;
-    } else {
-      cur += c;
-      inWord = true;
+      i = skipDoubleQuoted(s, i);
+    } else if (c === "(") depth++;
+    else if (c === ")") {
+      depth--;
+      if (depth === 0) return i + 1;
     }
   }
-  flush();
-  for (const sub of subs) words.push(...shellCommandWords(sub));
-  return words;
+  return s.length;
+}
+
+// Index of the closing '"' of the string starting at s[open]; pushes the $(...) bodies inside it
+// to `subs` when given (inside a substitution they are left to the substitution's own scan).
+function skipDoubleQuoted(s, open, subs) {
+  for (let i = open + 1; i < s.length; i++) {
+    if (s[i] === "\\") i++;
+    else if (s[i] === '"') return i;
+    else if (s[i] === "$" && s[i + 1] === "(") {
+      const end = matchParen(s, i + 1);
+      if (subs) subs.push(s.slice(i + 2, end - 1));
+      i = end - 1;
+    }
+  }
+  return s.length;
 }
 
 // Every executable a container runs: [{argv0, script?, where}] for command, probes and hooks.
@@ -462,34 +485,104 @@ export function checkDockerfile(docker, { servers = SERVER_BINARIES } = {}) {
 //        expect: { loadgenIndexed: bool, pullPolicies: [..] } }
 export function checkObjects(objects, ctx) {
   const findings = [];
-  const add = (check, o, message) => findings.push({ check, where: typeof o === "string" ? o : ref(o), message });
-  const byKind = (k) => objects.filter((o) => o.kind === k);
-  const find = (kind, name) => objects.find((o) => o.kind === kind && o.metadata?.name === name);
-  const workloads = objects.filter((o) => podTemplate(o) && o.kind !== "Pod");
-  const services = byKind("Service");
-  const secrets = byKind("Secret");
-  const configMaps = byKind("ConfigMap");
-  const clusters = objects.filter((o) => o.kind === "Cluster" && String(o.apiVersion).startsWith("postgresql.cnpg.io/"));
-  const docker = ctx.docker;
+  const add = (check, o, message) => {
+    findings.push({ check, where: typeof o === "string" ? o : ref(o), message });
+  };
+  const ix = indexObjects(objects);
+  for (const rule of OBJECT_RULES) rule(ix, ctx, add);
+  return findings;
+}
 
-  // ---- namespace, unique-name
+// The rules in the order their findings are reported. The rules about one Service, container or
+// pod run Service by Service and workload by workload (checkServices, checkPods), so that the
+// findings about one object stay together.
+const OBJECT_RULES = [
+  checkOneNamespace, checkUniqueNames, checkPartOfLabels, checkSelectorsMatchPods, checkServices,
+  checkGoverningServiceHeadless, checkPods, checkPoolSize, checkSqlConfigMap,
+];
+const SERVICE_RULES = [checkServiceSelectsPods, checkServiceTargetPorts, checkGrpcServiceHeadless];
+const CONTAINER_RULES = [
+  checkProbePorts, checkEnvExpansion, checkEntrypoint, checkSecretAndConfigMapRefs, checkCredentials,
+  checkDbHost, checkPullPolicy,
+];
+const SERVER_RULES = [checkServerListen, checkGrpcProbes, checkServerWholeCpus, checkShutdownGrace];
+const LOADGEN_RULES = [checkLoadgenTargets, checkLoadgenOutput, checkShards];
+
+// Lookups that several rules share, made once per rendering.
+function indexObjects(objects) {
+  const kinds = new Map();
+  for (const o of objects) {
+    if (!kinds.has(o.kind)) kinds.set(o.kind, []);
+    kinds.get(o.kind).push(o);
+  }
+  const byKind = (k) => kinds.get(k) ?? [];
+  const find = (kind, name) => byKind(kind).find((o) => o.metadata?.name === name);
+  const workloads = objects.filter((o) => podTemplate(o) && o.kind !== "Pod");
+  // Asked for each Service, and again for each Service a loadgen targets.
+  const selected = new Map();
+  const selectedBy = (svc) => {
+    if (!selected.has(svc)) {
+      selected.set(svc, workloads.filter((w) => w.metadata?.namespace === svc.metadata?.namespace
+        && serviceSelects(svc, podTemplate(w).metadata?.labels)));
+    }
+    return selected.get(svc);
+  };
+  const pods = workloads.map((w) => {
+    const tpl = podTemplate(w);
+    const spec = tpl.spec ?? {};
+    const main = spec.containers ?? [];
+    return { w, tpl, spec, servers: main.filter(isServer), loadgens: main.filter(isLoadgen) };
+  });
+  const clusters = objects.filter((o) => o.kind === "Cluster"
+    && String(o.apiVersion).startsWith("postgresql.cnpg.io/"));
+  return {
+    objects, byKind, find, workloads, selectedBy, pods, clusters,
+    secretValues: secretValues(byKind("Secret")),
+  };
+}
+
+// Values a credential literal would leak: every Secret key but the user name, decoded.
+function secretValues(secrets) {
+  const values = [];
+  for (const s of secrets) {
+    for (const [k, v] of Object.entries(s.stringData ?? {})) {
+      if (!/^user(name)?$/i.test(k)) values.push(String(v));
+    }
+    for (const [k, v] of Object.entries(s.data ?? {})) {
+      if (!/^user(name)?$/i.test(k)) values.push(Buffer.from(String(v), "base64").toString("utf8"));
+    }
+  }
+  return values;
+}
+
+function checkOneNamespace({ objects, byKind }, ctx, add) {
   const namespaces = byKind("Namespace").map((n) => n.metadata?.name);
-  if (namespaces.length !== 1) add("namespace", "(overlay)", `expected exactly one Namespace object, found ${namespaces.length}`);
+  if (namespaces.length !== 1) {
+    add("namespace", "(overlay)", `expected exactly one Namespace object, found ${namespaces.length}`);
+  }
   for (const o of objects) {
     if (!NAMESPACED(o)) continue;
     const ns = o.metadata?.namespace;
-    if (ns !== namespaces[0]) add("namespace", o, `namespace ${ns ?? "(none: the user's current one)"}, not ${namespaces[0]}`);
+    if (ns !== namespaces[0]) {
+      add("namespace", o, `namespace ${ns ?? "(none: the user's current one)"}, not ${namespaces[0]}`);
+    }
   }
+}
+
+function checkUniqueNames({ objects }, ctx, add) {
   const seen = new Set();
   for (const o of objects) {
     const key = `${o.apiVersion}|${o.kind}|${o.metadata?.namespace}|${o.metadata?.name}`;
     if (seen.has(key)) add("unique-name", o, "defined twice");
     seen.add(key);
   }
+}
 
-  // ---- labels
+function checkPartOfLabels({ objects, workloads }, ctx, add) {
   for (const o of objects) {
-    if (o.metadata?.labels?.["app.kubernetes.io/part-of"] !== PART_OF) add("labels", o, `metadata.labels lacks app.kubernetes.io/part-of: ${PART_OF}`);
+    if (o.metadata?.labels?.["app.kubernetes.io/part-of"] !== PART_OF) {
+      add("labels", o, `metadata.labels lacks app.kubernetes.io/part-of: ${PART_OF}`);
+    }
   }
   for (const w of workloads) {
     const labels = podTemplate(w).metadata?.labels ?? {};
@@ -497,385 +590,567 @@ export function checkObjects(objects, ctx) {
       if (!labels[k]) add("labels", w, `pod template lacks label ${k}`);
       if (!w.metadata?.labels?.[k]) add("labels", w, `metadata.labels lacks ${k}`);
     }
-    if (labels["app.kubernetes.io/part-of"] !== PART_OF) add("labels", w, `pod template lacks app.kubernetes.io/part-of: ${PART_OF}`);
+    if (labels["app.kubernetes.io/part-of"] !== PART_OF) {
+      add("labels", w, `pod template lacks app.kubernetes.io/part-of: ${PART_OF}`);
+    }
   }
+}
 
-  // ---- selector
+function checkSelectorsMatchPods({ workloads }, ctx, add) {
   for (const w of workloads) {
     const labels = podTemplate(w).metadata?.labels ?? {};
     if (w.kind === "Job" || w.kind === "CronJob") {
+      // A Job makes its own selector; one written by hand is only taken with manualSelector.
       const spec = w.kind === "Job" ? w.spec : w.spec?.jobTemplate?.spec;
-      if (spec?.selector) {
-        if (!spec.manualSelector) add("selector", w, "sets spec.selector without manualSelector: the API refuses it");
-        else if (!labelsMatch(spec.selector, labels)) add("selector", w, "spec.selector does not match the pod template labels");
+      if (!spec?.selector) continue;
+      if (!spec.manualSelector) {
+        add("selector", w, "sets spec.selector without manualSelector: the API refuses it");
+      } else if (!labelsMatch(spec.selector, labels)) {
+        add("selector", w, "spec.selector does not match the pod template labels");
       }
       continue;
     }
     if (!labelsMatch(w.spec?.selector, labels)) {
-      add("selector", w, `spec.selector ${JSON.stringify(w.spec?.selector)} does not match the pod template labels ${JSON.stringify(labels)}`);
+      add("selector", w, `spec.selector ${JSON.stringify(w.spec?.selector)} does not match the pod template `
+        + `labels ${JSON.stringify(labels)}`);
     }
   }
+}
 
-  // ---- service-selector, service-port, headless
-  const selectedBy = (svc) =>
-    workloads.filter((w) => w.metadata?.namespace === svc.metadata?.namespace && serviceSelects(svc, podTemplate(w).metadata?.labels));
-  for (const svc of services) {
+// A Service without a selector has its endpoints made by hand: nothing to compare.
+function checkServices({ byKind, selectedBy }, ctx, add) {
+  for (const svc of byKind("Service")) {
     const sel = svc.spec?.selector;
     if (!sel || !Object.keys(sel).length) continue;
     const targets = selectedBy(svc);
-    if (!targets.length) {
-      add("service-selector", svc, `selector ${JSON.stringify(sel)} matches no workload's pod labels`);
-      continue;
-    }
-    for (const p of svc.spec?.ports ?? []) {
-      const target = p.targetPort ?? p.port;
-      for (const w of targets) {
-        if (!(podTemplate(w).spec?.containers ?? []).some((c) => containerHasPort(c, target))) {
-          add("service-port", svc, `port ${p.name ?? p.port}: targetPort ${target} is no container port of ${ref(w)}`);
-        }
+    for (const rule of SERVICE_RULES) rule(svc, targets, add);
+  }
+}
+
+function checkServiceSelectsPods(svc, targets, add) {
+  if (!targets.length) {
+    add("service-selector", svc,
+      `selector ${JSON.stringify(svc.spec.selector)} matches no workload's pod labels`);
+  }
+}
+
+function checkServiceTargetPorts(svc, targets, add) {
+  if (!targets.length) return; // service-selector reports it, and its ports are then moot
+  for (const p of svc.spec?.ports ?? []) {
+    const target = p.targetPort ?? p.port;
+    for (const w of targets) {
+      if (!(podTemplate(w).spec?.containers ?? []).some((c) => containerHasPort(c, target))) {
+        add("service-port", svc,
+          `port ${p.name ?? p.port}: targetPort ${target} is no container port of ${ref(w)}`);
       }
     }
-    const servesGrpc = targets.some((w) => (podTemplate(w).spec?.containers ?? []).some(isServer));
-    if (servesGrpc && svc.spec?.clusterIP !== "None") {
-      add("headless", svc, "selects a gRPC server but is not headless (clusterIP: None): kube-proxy balances connections, not calls");
-    }
   }
+}
+
+// Through a cluster IP, kube-proxy would pin each client's one HTTP/2 connection to one pod.
+function checkGrpcServiceHeadless(svc, targets, add) {
+  const servesGrpc = targets.some((w) => (podTemplate(w).spec?.containers ?? []).some(isServer));
+  if (servesGrpc && svc.spec?.clusterIP !== "None") {
+    add("headless", svc, "selects a gRPC server but is not headless (clusterIP: None): "
+      + "kube-proxy balances connections, not calls");
+  }
+}
+
+function checkGoverningServiceHeadless({ byKind, find }, ctx, add) {
   for (const sts of byKind("StatefulSet")) {
     const gov = find("Service", sts.spec?.serviceName);
     if (!gov) add("headless", sts, `serviceName ${sts.spec?.serviceName} names no Service`);
-    else if (gov.spec?.clusterIP !== "None") add("headless", sts, `governing Service ${sts.spec.serviceName} is not headless`);
+    else if (gov.spec?.clusterIP !== "None") {
+      add("headless", sts, `governing Service ${sts.spec.serviceName} is not headless`);
+    }
   }
+}
 
-  // ---- per container
-  const serverPods = [];
-  for (const w of workloads) {
-    const tpl = podTemplate(w);
-    const spec = tpl.spec ?? {};
-    const cs = allContainers(spec);
-    const mainContainers = spec.containers ?? [];
-    const where = (c) => `${ref(w)} container ${c.name}`;
-
-    for (const c of cs) {
-      // probe-port
-      for (const p of ["startupProbe", "readinessProbe", "livenessProbe"]) {
-        const probe = c[p];
-        if (!probe) continue;
-        const port = probe.grpc?.port ?? probe.httpGet?.port ?? probe.tcpSocket?.port;
-        if (port !== undefined && !containerHasPort(c, port)) add("probe-port", where(c), `${p} port ${port} is none of its ports ${JSON.stringify(containerPorts(c))}`);
-      }
-
-      // env-expansion: kubelet leaves an undefined $(VAR) as it is.
-      const defined = new Set((c.env ?? []).map((e) => e.name));
-      for (const ef of c.envFrom ?? []) {
-        const src = ef.configMapRef ? find("ConfigMap", ef.configMapRef.name) : ef.secretRef ? find("Secret", ef.secretRef.name) : undefined;
-        for (const k of Object.keys({ ...(src?.data ?? {}), ...(src?.stringData ?? {}) })) defined.add(`${ef.prefix ?? ""}${k}`);
-      }
-      const isShell = SHELLS.has(basename(c.command?.[0] ?? "")) && c.command?.[1] === "-c";
-      if (!isShell) {
-        for (const a of [...(c.command ?? []), ...(c.args ?? [])]) {
-          for (const m of String(a).matchAll(/(?<!\$)\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g)) {
-            if (!defined.has(m[1])) add("env-expansion", where(c), `"${a}" uses $(${m[1]}), which the container does not define: it would be passed literally`);
-          }
-        }
-      }
-
-      // entrypoint
-      if (isOurImage(c.image) && docker) {
-        if (!c.command?.length) {
-          add("entrypoint", where(c), "runs our image without command: (the image has no ENTRYPOINT, its CMD only prints help)");
-        }
-        for (const ex of executions(c)) {
-          const names = ex.script !== undefined ? [basename(ex.argv0), ...shellCommandWords(ex.script)] : [ex.argv0];
-          for (const n of names) {
-            const b = basename(n);
-            if (docker.entryPoints.has(b)) {
-              if (n.includes("/") && n !== docker.entryPoints.get(b)) add("entrypoint", where(c), `${ex.where} runs ${n}, but the image installs ${b} at ${docker.entryPoints.get(b)}`);
-              continue;
-            }
-            if (BASE_TOOLS.has(b) || (ex.script !== undefined && SHELL_BUILTINS.has(n))) continue;
-            const pkg = PACKAGE_TOOLS[b];
-            if (pkg && [...docker.packages].some((p) => pkg.test(p))) continue;
-            add("entrypoint", where(c), `${ex.where} runs ${n}, which deploy/Dockerfile does not install`);
-          }
-        }
-      }
-
-      // secret-ref, configmap-ref
-      const checkRef = (kind, name, key, optional, what) => {
-        const obj = find(kind, name);
-        const userMade = USER_MADE[`${kind}/${name}`];
-        const check = kind === "Secret" ? "secret-ref" : "configmap-ref";
-        if (!obj && userMade && (ctx.expect?.userMade ?? Object.keys(USER_MADE)).includes(`${kind}/${name}`)) {
-          if (key !== undefined && !userMade.keys.includes(key)) add(check, where(c), `${what}: user-made ${kind} ${name} has no documented key ${key}`);
-          if (!userMade.readme.test(joinContinuations(ctx.readme))) add(check, where(c), `${what}: ${kind} ${name} is made by the user, but deploy/README.md does not show the kubectl create command for it`);
-          return;
-        }
-        if (!obj) {
-          if (!optional) add(check, where(c), `${what}: ${kind} ${name} does not exist`);
-          return;
-        }
-        if (key !== undefined && !Object.prototype.hasOwnProperty.call({ ...(obj.data ?? {}), ...(obj.stringData ?? {}) }, key) && !optional) {
-          add(check, where(c), `${what}: ${kind} ${name} has no key ${key}`);
-        }
-      };
-      for (const e of c.env ?? []) {
-        const s = e.valueFrom?.secretKeyRef;
-        if (s) checkRef("Secret", s.name, s.key, s.optional, `env ${e.name}`);
-        const m = e.valueFrom?.configMapKeyRef;
-        if (m) checkRef("ConfigMap", m.name, m.key, m.optional, `env ${e.name}`);
-      }
-      for (const ef of c.envFrom ?? []) {
-        if (ef.secretRef) checkRef("Secret", ef.secretRef.name, undefined, ef.secretRef.optional, "envFrom");
-        if (ef.configMapRef) checkRef("ConfigMap", ef.configMapRef.name, undefined, ef.configMapRef.optional, "envFrom");
-      }
-
-      // credentials
-      const secretValues = [];
-      for (const s of secrets) {
-        for (const [k, v] of Object.entries(s.stringData ?? {})) if (!/^user(name)?$/i.test(k)) secretValues.push(String(v));
-        for (const [k, v] of Object.entries(s.data ?? {})) if (!/^user(name)?$/i.test(k)) secretValues.push(Buffer.from(String(v), "base64").toString("utf8"));
-      }
-      const literals = [
-        ...(c.command ?? []).map((v) => ["command", v]),
-        ...(c.args ?? []).map((v) => ["args", v]),
-        ...(c.env ?? []).filter((e) => e.value !== undefined).map((e) => [`env ${e.name}`, e.value]),
-      ];
-      for (const [what, v] of literals) {
-        const text = String(v);
-        for (const sv of secretValues) {
-          if (sv.length >= 4 && text.includes(sv)) add("credentials", where(c), `${what} contains the value of a Secret key`);
-        }
-        if (/password\s*=\s*[^\s'"$]/i.test(text) || /:\/\/[^\s/:@]+:[^\s/@]+@/.test(text) || /\bPGPASSWORD=[^\s"'$]/.test(text)) {
-          add("credentials", where(c), `${what} carries a password literal: ${text.slice(0, 60)}`);
-        }
-      }
-      for (const e of c.env ?? []) {
-        if (CREDENTIAL_ENV.test(e.name) && e.value !== undefined) add("credentials", where(c), `env ${e.name} is a literal; take it from a Secret (valueFrom.secretKeyRef)`);
-      }
-
-      // db-host
-      const envValue = (name) => {
-        const e = (c.env ?? []).find((x) => x.name === name);
-        if (e) return e.value;
-        for (const ef of c.envFrom ?? []) {
-          const src = ef.configMapRef ? find("ConfigMap", ef.configMapRef.name) : undefined;
-          const v = src?.data?.[name.slice((ef.prefix ?? "").length)];
-          if (v !== undefined && name.startsWith(ef.prefix ?? "")) return v;
-        }
-        return undefined;
-      };
-      const pgHost = envValue("PGHOST");
-      if (pgHost !== undefined) {
-        const host = String(pgHost).split(".")[0];
-        const port = Number(envValue("PGPORT") ?? 5432);
-        const svc = find("Service", host);
-        const cnpg = clusters.find((cl) => [`${cl.metadata.name}-rw`, `${cl.metadata.name}-ro`, `${cl.metadata.name}-r`].includes(host));
-        if (svc) {
-          if (!(svc.spec?.ports ?? []).some((p) => p.port === port)) add("db-host", where(c), `PGHOST ${pgHost}: Service ${host} has no port ${port}`);
-        } else if (cnpg) {
-          if (port !== 5432) add("db-host", where(c), `PGPORT ${port}: CloudNativePG serves 5432`);
-        } else {
-          add("db-host", where(c), `PGHOST ${pgHost} names no Service (nor CloudNativePG cluster) in this overlay`);
-        }
-      }
-
-      // pull-policy
-      if (isOurImage(c.image) && ctx.expect?.pullPolicies && !ctx.expect.pullPolicies.includes(c.imagePullPolicy)) {
-        add("pull-policy", where(c), `imagePullPolicy ${c.imagePullPolicy ?? "(default)"}, expected one of ${ctx.expect.pullPolicies.map((p) => p ?? "(default)").join(", ")}`);
-      }
-      if (isOurImage(c.image) && ctx.expect?.pullPolicies && !ctx.expect.pullPolicies.includes("Always") && (!/:[^/]+$/.test(c.image) || /:latest$/.test(c.image))) {
-        add("pull-policy", where(c), `image ${c.image} has no tag or :latest, which the kubelet always pulls`);
-      }
+// Pod by pod, so that a workload's findings are read together. A container rule gets the
+// container and its site: the pod's entry of indexObjects, `where` for its findings and, for the
+// server and loadgen rules, the container's parsed flags.
+function checkPods(ix, ctx, add) {
+  for (const pod of ix.pods) {
+    const site = (c, flags) => ({ ...pod, where: `${ref(pod.w)} container ${c.name}`, flags });
+    for (const c of allContainers(pod.spec)) {
+      for (const rule of CONTAINER_RULES) rule(c, site(c), ix, ctx, add);
     }
-
-    // servers: grpc-probes, listen, qos, grace
-    const servers = mainContainers.filter(isServer);
-    if (servers.length) serverPods.push({ w, servers });
-    for (const c of servers) {
-      const grpcPort = portByName(c, "grpc");
-      const metricsPort = portByName(c, "metrics");
-      const flags = parseFlags(c.args);
-      if (grpcPort === undefined) add("listen", where(c), "has no container port named grpc");
-      if (metricsPort === undefined) add("listen", where(c), "has no container port named metrics");
-      const listen = flags.get("listen")?.[0];
-      if (!listen || !/^(0\.0\.0\.0|\[::\]):\d+$/.test(listen) || Number(listen.split(":").pop()) !== grpcPort) {
-        add("listen", where(c), `--listen=${listen ?? "(default 127.0.0.1)"} must be 0.0.0.0:${grpcPort} (the grpc port)`);
-      }
-      const ml = flags.get("metrics_listen")?.[0];
-      if (!ml || !/^(0\.0\.0\.0|\[::\]):\d+$/.test(ml) || Number(ml.split(":").pop()) !== metricsPort) {
-        add("listen", where(c), `--metrics_listen=${ml ?? "(unset)"} must be 0.0.0.0:${metricsPort} (the metrics port)`);
-      }
-      const ann = tpl.metadata?.annotations ?? {};
-      if (ann["prometheus.io/scrape"] !== "true") add("listen", w, 'pod template lacks annotation prometheus.io/scrape: "true"');
-      if (Number(ann["prometheus.io/port"]) !== metricsPort) add("listen", w, `annotation prometheus.io/port ${ann["prometheus.io/port"]} is not the metrics port ${metricsPort}`);
-      if (!String(ann["prometheus.io/path"] ?? "").startsWith("/")) add("listen", w, "annotation prometheus.io/path is missing or not a path");
-
-      const ready = c.readinessProbe?.grpc;
-      if (!ready) add("grpc-probes", where(c), "readinessProbe is not a gRPC probe");
-      else {
-        if (ready.service !== "items.v1.ItemService") add("grpc-probes", where(c), `readinessProbe service "${ready.service ?? ""}" must be items.v1.ItemService (database-aware)`);
-        if (ready.port !== grpcPort) add("grpc-probes", where(c), `readinessProbe port ${ready.port} is not the grpc port ${grpcPort}`);
-      }
-      const live = c.livenessProbe?.grpc;
-      if (!live) add("grpc-probes", where(c), "livenessProbe is not a gRPC probe");
-      else {
-        if ((live.service ?? "") !== "") add("grpc-probes", where(c), `livenessProbe service "${live.service}" must be "" (the process, not the database)`);
-        if (live.port !== grpcPort) add("grpc-probes", where(c), `livenessProbe port ${live.port} is not the grpc port ${grpcPort}`);
-      }
-
-      const cpu = parseQuantity(c.resources?.limits?.cpu);
-      if (!Number.isInteger(cpu) || cpu < 1) add("qos", where(c), `cpu ${c.resources?.limits?.cpu ?? "(unset)"} is not a whole number of CPUs`);
-
-      const sleep = preStopSleep(c);
-      const shutdownGrace = parseDuration(flags.get("shutdown_grace")?.[0] ?? "10s");
-      const tgps = spec.terminationGracePeriodSeconds ?? 30;
-      if (Number.isNaN(sleep)) add("grace", where(c), "has no preStop sleep (endpoints and DNS need a moment to drop the pod)");
-      else if (Number.isNaN(shutdownGrace)) add("grace", where(c), `--shutdown_grace=${flags.get("shutdown_grace")[0]} does not parse`);
-      else if (!(tgps > sleep + shutdownGrace)) add("grace", w, `terminationGracePeriodSeconds ${tgps} must exceed preStop ${sleep}s + --shutdown_grace ${shutdownGrace}s`);
+    for (const c of pod.servers) {
+      const at = site(c, parseFlags(c.args));
+      for (const rule of SERVER_RULES) rule(c, at, ix, ctx, add);
     }
-    if (servers.length) {
-      for (const c of cs) {
-        for (const r of ["cpu", "memory"]) {
-          const req = c.resources?.requests?.[r];
-          const lim = c.resources?.limits?.[r];
-          if (req === undefined || lim === undefined || parseQuantity(req) !== parseQuantity(lim)) {
-            add("qos", where(c), `${r} requests ${req ?? "(unset)"} != limits ${lim ?? "(unset)"}: the pod would not be Guaranteed`);
-          }
-        }
-      }
+    if (pod.servers.length) checkServerPodGuaranteed(pod, add);
+    for (const c of pod.loadgens) {
+      const at = site(c, parseFlags(c.args, LOADGEN_BOOLEANS));
+      for (const rule of LOADGEN_RULES) rule(c, at, ix, ctx, add);
     }
+  }
+}
 
-    // loadgen: loadgen-target, loadgen-output, shards
-    for (const c of mainContainers.filter(isLoadgen)) {
-      const flags = parseFlags(c.args, LOADGEN_BOOLEANS);
-      const targets = flags.get("target") ?? [];
-      if (!targets.length) add("loadgen-target", where(c), "has no --target");
-      const names = new Set();
-      const resolve = (hostPort, what, portName) => {
-        const m = /^(?:dns:\/\/\/)?([^:/]+):(\d+)$/.exec(hostPort);
-        if (!m) {
-          add("loadgen-target", where(c), `${what} ${hostPort} is not HOST:PORT`);
-          return undefined;
-        }
-        const [svcName, ns, svcLabel] = m[1].split(".");
-        if (ns && ns !== w.metadata?.namespace) add("loadgen-target", where(c), `${what} ${hostPort} is in namespace ${ns}, not ${w.metadata?.namespace}`);
-        if (svcLabel && svcLabel !== "svc") add("loadgen-target", where(c), `${what} ${hostPort} is not a Service DNS name`);
-        const svc = find("Service", svcName);
-        if (!svc) {
-          add("loadgen-target", where(c), `${what} ${hostPort}: there is no Service ${svcName}`);
-          return undefined;
-        }
-        const port = (svc.spec?.ports ?? []).find((p) => p.port === Number(m[2]));
-        if (!port) add("loadgen-target", where(c), `${what} ${hostPort}: Service ${svcName} has no port ${m[2]}`);
-        else if (port.name !== portName) add("loadgen-target", where(c), `${what} ${hostPort}: Service ${svcName} port ${m[2]} is "${port.name}", not ${portName}`);
-        return svc;
-      };
-      for (const t of targets) {
-        const eq = t.indexOf("=");
-        const name = eq > 0 ? t.slice(0, eq) : t;
-        if (names.has(name)) add("loadgen-target", where(c), `--target name ${name} given twice`);
-        names.add(name);
-        const svc = resolve(eq > 0 ? t.slice(eq + 1) : t, `--target ${t}`, "grpc");
-        if (svc && !selectedBy(svc).some((sw) => (podTemplate(sw).spec?.containers ?? []).some(isServer))) {
-          add("loadgen-target", where(c), `--target ${t}: Service ${svc.metadata.name} selects no sync_service/async_service pod`);
-        }
-      }
-      const metricsFor = new Set();
-      for (const mu of flags.get("metrics_url") ?? []) {
-        const eq = mu.indexOf("=");
-        const name = mu.slice(0, eq);
-        if (eq <= 0 || !names.has(name)) add("loadgen-target", where(c), `--metrics_url ${mu} names no --target`);
-        metricsFor.add(name);
-        let url;
-        try {
-          url = new URL(mu.slice(eq + 1));
-        } catch {
-          add("loadgen-target", where(c), `--metrics_url ${mu} is not a URL`);
-          continue;
-        }
-        if (url.protocol !== "http:") add("loadgen-target", where(c), `--metrics_url ${mu}: the services serve plain http`);
-        const svc = resolve(`${url.hostname}:${url.port || 80}`, `--metrics_url ${mu}`, "metrics");
-        if (svc) {
-          for (const sw of selectedBy(svc)) {
-            const path = podTemplate(sw).metadata?.annotations?.["prometheus.io/path"];
-            if (path && path !== url.pathname) add("loadgen-target", where(c), `--metrics_url ${mu}: path ${url.pathname}, but ${ref(sw)} is scraped at ${path}`);
-          }
-        }
-      }
-      for (const n of names) if (!metricsFor.has(n)) add("loadgen-target", where(c), `--target ${n} has no --metrics_url`);
+function checkProbePorts(c, { where }, ix, ctx, add) {
+  for (const p of ["startupProbe", "readinessProbe", "livenessProbe"]) {
+    const probe = c[p];
+    if (!probe) continue;
+    const port = probe.grpc?.port ?? probe.httpGet?.port ?? probe.tcpSocket?.port;
+    if (port !== undefined && !containerHasPort(c, port)) {
+      add("probe-port", where, `${p} port ${port} is none of its ports ${JSON.stringify(containerPorts(c))}`);
+    }
+  }
+}
 
-      if (flags.get("print_results")?.[0] !== "true") add("loadgen-output", where(c), "lacks --print_results: the results would go with the pod");
-      const out = flags.get("out")?.[0];
-      const mounts = (c.volumeMounts ?? []).map((m) => m.mountPath.replace(/\/$/, ""));
-      if (!out) add("loadgen-output", where(c), "lacks --out (the default is relative to the working directory)");
-      else if (!mounts.some((m) => out === m || out.startsWith(`${m}/`))) add("loadgen-output", where(c), `--out ${out} is on no mounted volume`);
-
-      // shards
-      const envLiteral = (v) => {
-        const m = /^\$\(([A-Za-z_][A-Za-z0-9_]*)\)$/.exec(v ?? "");
-        if (!m) return { value: v };
-        const e = (c.env ?? []).find((x) => x.name === m[1]);
-        return { env: e, name: m[1], value: e?.value };
-      };
-      const indexed = w.kind === "Job" && w.spec?.completionMode === "Indexed";
-      const shardCount = flags.get("shard_count")?.[0];
-      if (ctx.expect?.loadgenIndexed !== undefined && indexed !== ctx.expect.loadgenIndexed) {
-        add("shards", w, ctx.expect.loadgenIndexed ? "this overlay spreads loadgen over an Indexed Job, but the Job is not Indexed" : "this overlay runs one loadgen pod, but the Job is Indexed");
-      }
-      if (indexed) {
-        const completions = w.spec?.completions;
-        const parallelism = w.spec?.parallelism ?? 1;
-        const count = Number(envLiteral(shardCount).value);
-        if (completions !== parallelism) add("shards", w, `parallelism ${parallelism} != completions ${completions}: the shards would not run together`);
-        if (count !== completions) add("shards", w, `--shard_count ${shardCount} (= ${envLiteral(shardCount).value}) != completions ${completions}`);
-        const idx = envLiteral(flags.get("shard_index")?.[0]);
-        const idxSource = idx.env?.valueFrom?.fieldRef?.fieldPath ?? "";
-        if (!idx.name || (idx.name !== "JOB_COMPLETION_INDEX" && !/batch\.kubernetes\.io\/job-completion-index/.test(idxSource))) {
-          add("shards", w, `--shard_index=${flags.get("shard_index")?.[0]} is not the pod's completion index $(JOB_COMPLETION_INDEX)`);
-        }
-        const start = envLiteral(flags.get("start_at")?.[0]);
-        if (!flags.get("start_at")) add("shards", w, "the shards have no shared --start_at");
-        else if (start.name && !start.env?.valueFrom?.configMapKeyRef && start.env?.value === undefined) add("shards", w, `--start_at=$(${start.name}) has no value source`);
-      } else if (shardCount !== undefined && Number(envLiteral(shardCount).value) !== 1) {
-        add("shards", w, `--shard_count ${shardCount} without an Indexed Job: every pod would run shard ${flags.get("shard_index")?.[0] ?? 0}`);
+// The kubelet leaves an undefined $(VAR) as it is; in a shell script, $(...) is the shell's.
+function checkEnvExpansion(c, { where }, { find }, ctx, add) {
+  const defined = new Set((c.env ?? []).map((e) => e.name));
+  for (const ef of c.envFrom ?? []) {
+    const src = ef.configMapRef ? find("ConfigMap", ef.configMapRef.name)
+      : ef.secretRef ? find("Secret", ef.secretRef.name) : undefined;
+    for (const k of Object.keys({ ...(src?.data ?? {}), ...(src?.stringData ?? {}) })) {
+      defined.add(`${ef.prefix ?? ""}${k}`);
+    }
+  }
+  const isShell = SHELLS.has(basename(c.command?.[0] ?? "")) && c.command?.[1] === "-c";
+  if (isShell) return;
+  for (const a of [...(c.command ?? []), ...(c.args ?? [])]) {
+    for (const m of String(a).matchAll(/(?<!\$)\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g)) {
+      if (!defined.has(m[1])) {
+        add("env-expansion", where,
+          `"${a}" uses $(${m[1]}), which the container does not define: it would be passed literally`);
       }
     }
   }
+}
 
-  // ---- pool
-  const pools = serverPods.flatMap(({ w, servers }) => servers.map((c) => ({ w, c, size: parseFlags(c.args).get("db_pool_size")?.[0] })));
-  for (const p of pools) if (p.size === undefined) add("pool", `${ref(p.w)} container ${p.c.name}`, "does not set --db_pool_size explicitly");
+function checkEntrypoint(c, { where }, ix, { docker }, add) {
+  if (!isOurImage(c.image) || !docker) return;
+  if (!c.command?.length) {
+    add("entrypoint", where,
+      "runs our image without command: (the image has no ENTRYPOINT, its CMD only prints help)");
+  }
+  for (const ex of executions(c)) {
+    const names = ex.script !== undefined ? [basename(ex.argv0), ...shellCommandWords(ex.script)]
+      : [ex.argv0];
+    for (const n of names) {
+      const b = basename(n);
+      const installed = docker.entryPoints.get(b);
+      if (docker.entryPoints.has(b)) {
+        if (n.includes("/") && n !== installed) {
+          add("entrypoint", where, `${ex.where} runs ${n}, but the image installs ${b} at ${installed}`);
+        }
+        continue;
+      }
+      if (BASE_TOOLS.has(b) || (ex.script !== undefined && SHELL_BUILTINS.has(n))) continue;
+      const pkg = PACKAGE_TOOLS[b];
+      if (pkg && [...docker.packages].some((p) => pkg.test(p))) continue;
+      add("entrypoint", where, `${ex.where} runs ${n}, which deploy/Dockerfile does not install`);
+    }
+  }
+}
+
+// secret-ref and configmap-ref in one pass, as their findings interleave entry by entry.
+function checkSecretAndConfigMapRefs(c, site, ix, ctx, add) {
+  const check = (kind, name, key, optional, what) => {
+    checkReference({ kind, name, key, optional, what }, site, ix, ctx, add);
+  };
+  for (const e of c.env ?? []) {
+    const s = e.valueFrom?.secretKeyRef;
+    if (s) check("Secret", s.name, s.key, s.optional, `env ${e.name}`);
+    const m = e.valueFrom?.configMapKeyRef;
+    if (m) check("ConfigMap", m.name, m.key, m.optional, `env ${e.name}`);
+  }
+  for (const ef of c.envFrom ?? []) {
+    if (ef.secretRef) check("Secret", ef.secretRef.name, undefined, ef.secretRef.optional, "envFrom");
+    const m = ef.configMapRef;
+    if (m) check("ConfigMap", m.name, undefined, m.optional, "envFrom");
+  }
+}
+
+// An object this overlay leaves to the user (USER_MADE) is not in the rendering: the README's
+// kubectl create command stands in for it.
+function checkReference({ kind, name, key, optional, what }, { where }, { find }, ctx, add) {
+  const obj = find(kind, name);
+  const userMade = USER_MADE[`${kind}/${name}`];
+  const check = kind === "Secret" ? "secret-ref" : "configmap-ref";
+  if (!obj && userMade && (ctx.expect?.userMade ?? Object.keys(USER_MADE)).includes(`${kind}/${name}`)) {
+    if (key !== undefined && !userMade.keys.includes(key)) {
+      add(check, where, `${what}: user-made ${kind} ${name} has no documented key ${key}`);
+    }
+    if (!userMade.readme.test(joinContinuations(ctx.readme))) {
+      add(check, where, `${what}: ${kind} ${name} is made by the user, `
+        + "but deploy/README.md does not show the kubectl create command for it");
+    }
+    return;
+  }
+  if (!obj) {
+    if (!optional) add(check, where, `${what}: ${kind} ${name} does not exist`);
+    return;
+  }
+  const keys = { ...(obj.data ?? {}), ...(obj.stringData ?? {}) };
+  if (key !== undefined && !Object.prototype.hasOwnProperty.call(keys, key) && !optional) {
+    add(check, where, `${what}: ${kind} ${name} has no key ${key}`);
+  }
+}
+
+function checkCredentials(c, { where }, { secretValues }, ctx, add) {
+  const literals = [
+    ...(c.command ?? []).map((v) => ["command", v]),
+    ...(c.args ?? []).map((v) => ["args", v]),
+    ...(c.env ?? []).filter((e) => e.value !== undefined).map((e) => [`env ${e.name}`, e.value]),
+  ];
+  for (const [what, v] of literals) {
+    const text = String(v);
+    for (const sv of secretValues) {
+      if (sv.length >= 4 && text.includes(sv)) {
+        add("credentials", where, `${what} contains the value of a Secret key`);
+      }
+    }
+    if (/password\s*=\s*[^\s'"$]/i.test(text) || /:\/\/[^\s/:@]+:[^\s/@]+@/.test(text)
+      || /\bPGPASSWORD=[^\s"'$]/.test(text)) {
+      add("credentials", where, `${what} carries a password literal: ${text.slice(0, 60)}`);
+    }
+  }
+  for (const e of c.env ?? []) {
+    if (CREDENTIAL_ENV.test(e.name) && e.value !== undefined) {
+      add("credentials", where, `env ${e.name} is a literal; take it from a Secret (valueFrom.secretKeyRef)`);
+    }
+  }
+}
+
+function checkDbHost(c, { where }, { find, clusters }, ctx, add) {
+  const pgHost = envValue(c, "PGHOST", find);
+  if (pgHost === undefined) return;
+  const host = String(pgHost).split(".")[0];
+  const port = Number(envValue(c, "PGPORT", find) ?? 5432);
+  const svc = find("Service", host);
+  const cnpg = clusters.find((cl) => ["rw", "ro", "r"].map((s) => `${cl.metadata.name}-${s}`).includes(host));
+  if (svc) {
+    if (!(svc.spec?.ports ?? []).some((p) => p.port === port)) {
+      add("db-host", where, `PGHOST ${pgHost}: Service ${host} has no port ${port}`);
+    }
+  } else if (cnpg) {
+    if (port !== 5432) add("db-host", where, `PGPORT ${port}: CloudNativePG serves 5432`);
+  } else {
+    add("db-host", where, `PGHOST ${pgHost} names no Service (nor CloudNativePG cluster) in this overlay`);
+  }
+}
+
+// A container's literal value of an environment variable, from env or an envFrom ConfigMap.
+function envValue(c, name, find) {
+  const e = (c.env ?? []).find((x) => x.name === name);
+  if (e) return e.value;
+  for (const ef of c.envFrom ?? []) {
+    const src = ef.configMapRef ? find("ConfigMap", ef.configMapRef.name) : undefined;
+    const v = src?.data?.[name.slice((ef.prefix ?? "").length)];
+    if (v !== undefined && name.startsWith(ef.prefix ?? "")) return v;
+  }
+  return undefined;
+}
+
+function checkPullPolicy(c, { where }, ix, { expect }, add) {
+  if (!isOurImage(c.image) || !expect?.pullPolicies) return;
+  if (!expect.pullPolicies.includes(c.imagePullPolicy)) {
+    add("pull-policy", where, `imagePullPolicy ${c.imagePullPolicy ?? "(default)"}, expected one of `
+      + expect.pullPolicies.map((p) => p ?? "(default)").join(", "));
+  }
+  // Whatever the policy says, the kubelet pulls an untagged or :latest image.
+  if (!expect.pullPolicies.includes("Always") && (!/:[^/]+$/.test(c.image) || /:latest$/.test(c.image))) {
+    add("pull-policy", where, `image ${c.image} has no tag or :latest, which the kubelet always pulls`);
+  }
+}
+
+// Other pods must reach the servers (not on loopback), and Prometheus must find their metrics.
+function checkServerListen(c, { w, tpl, where, flags }, ix, ctx, add) {
+  const grpcPort = portByName(c, "grpc");
+  const metricsPort = portByName(c, "metrics");
+  if (grpcPort === undefined) add("listen", where, "has no container port named grpc");
+  if (metricsPort === undefined) add("listen", where, "has no container port named metrics");
+  const listen = flags.get("listen")?.[0];
+  if (!listen || !/^(0\.0\.0\.0|\[::\]):\d+$/.test(listen) || Number(listen.split(":").pop()) !== grpcPort) {
+    add("listen", where,
+      `--listen=${listen ?? "(default 127.0.0.1)"} must be 0.0.0.0:${grpcPort} (the grpc port)`);
+  }
+  const ml = flags.get("metrics_listen")?.[0];
+  if (!ml || !/^(0\.0\.0\.0|\[::\]):\d+$/.test(ml) || Number(ml.split(":").pop()) !== metricsPort) {
+    add("listen", where,
+      `--metrics_listen=${ml ?? "(unset)"} must be 0.0.0.0:${metricsPort} (the metrics port)`);
+  }
+  const ann = tpl.metadata?.annotations ?? {};
+  if (ann["prometheus.io/scrape"] !== "true") {
+    add("listen", w, 'pod template lacks annotation prometheus.io/scrape: "true"');
+  }
+  if (Number(ann["prometheus.io/port"]) !== metricsPort) {
+    add("listen", w,
+      `annotation prometheus.io/port ${ann["prometheus.io/port"]} is not the metrics port ${metricsPort}`);
+  }
+  if (!String(ann["prometheus.io/path"] ?? "").startsWith("/")) {
+    add("listen", w, "annotation prometheus.io/path is missing or not a path");
+  }
+}
+
+// Readiness asks about the database, liveness only about the process: a database outage takes
+// the pods out of their Service without restarting them.
+function checkGrpcProbes(c, { where }, ix, ctx, add) {
+  const grpcPort = portByName(c, "grpc");
+  const ready = c.readinessProbe?.grpc;
+  if (!ready) add("grpc-probes", where, "readinessProbe is not a gRPC probe");
+  else {
+    if (ready.service !== "items.v1.ItemService") {
+      add("grpc-probes", where,
+        `readinessProbe service "${ready.service ?? ""}" must be items.v1.ItemService (database-aware)`);
+    }
+    if (ready.port !== grpcPort) {
+      add("grpc-probes", where, `readinessProbe port ${ready.port} is not the grpc port ${grpcPort}`);
+    }
+  }
+  const live = c.livenessProbe?.grpc;
+  if (!live) add("grpc-probes", where, "livenessProbe is not a gRPC probe");
+  else {
+    if ((live.service ?? "") !== "") {
+      add("grpc-probes", where,
+        `livenessProbe service "${live.service}" must be "" (the process, not the database)`);
+    }
+    if (live.port !== grpcPort) {
+      add("grpc-probes", where, `livenessProbe port ${live.port} is not the grpc port ${grpcPort}`);
+    }
+  }
+}
+
+// Whole CPUs, so that the static CPU manager can give a Guaranteed server exclusive cores.
+function checkServerWholeCpus(c, { where }, ix, ctx, add) {
+  const cpu = parseQuantity(c.resources?.limits?.cpu);
+  if (!Number.isInteger(cpu) || cpu < 1) {
+    add("qos", where, `cpu ${c.resources?.limits?.cpu ?? "(unset)"} is not a whole number of CPUs`);
+  }
+}
+
+// The kubelet kills the pod at the grace period's end, whether or not the drain has finished.
+function checkShutdownGrace(c, { w, spec, where, flags }, ix, ctx, add) {
+  const sleep = preStopSleep(c);
+  const shutdownGrace = parseDuration(flags.get("shutdown_grace")?.[0] ?? "10s");
+  const tgps = spec.terminationGracePeriodSeconds ?? 30;
+  if (Number.isNaN(sleep)) {
+    add("grace", where, "has no preStop sleep (endpoints and DNS need a moment to drop the pod)");
+  } else if (Number.isNaN(shutdownGrace)) {
+    add("grace", where, `--shutdown_grace=${flags.get("shutdown_grace")[0]} does not parse`);
+  } else if (!(tgps > sleep + shutdownGrace)) {
+    add("grace", w, `terminationGracePeriodSeconds ${tgps} must exceed preStop ${sleep}s `
+      + `+ --shutdown_grace ${shutdownGrace}s`);
+  }
+}
+
+// Guaranteed QoS takes every container of the pod, init containers included.
+function checkServerPodGuaranteed({ w, spec }, add) {
+  for (const c of allContainers(spec)) {
+    for (const r of ["cpu", "memory"]) {
+      const req = c.resources?.requests?.[r];
+      const lim = c.resources?.limits?.[r];
+      if (req === undefined || lim === undefined || parseQuantity(req) !== parseQuantity(lim)) {
+        add("qos", `${ref(w)} container ${c.name}`,
+          `${r} requests ${req ?? "(unset)"} != limits ${lim ?? "(unset)"}: the pod would not be Guaranteed`);
+      }
+    }
+  }
+}
+
+function checkLoadgenTargets(c, site, ix, ctx, add) {
+  const { where, flags } = site;
+  const targets = flags.get("target") ?? [];
+  if (!targets.length) add("loadgen-target", where, "has no --target");
+  const names = new Set();
+  for (const t of targets) {
+    const eq = t.indexOf("=");
+    const name = eq > 0 ? t.slice(0, eq) : t;
+    if (names.has(name)) add("loadgen-target", where, `--target name ${name} given twice`);
+    names.add(name);
+    const svc = resolveLoadgenService(eq > 0 ? t.slice(eq + 1) : t, `--target ${t}`, "grpc", site, ix, add);
+    if (svc && !ix.selectedBy(svc).some((sw) => (podTemplate(sw).spec?.containers ?? []).some(isServer))) {
+      add("loadgen-target", where,
+        `--target ${t}: Service ${svc.metadata.name} selects no sync_service/async_service pod`);
+    }
+  }
+  const metricsFor = new Set();
+  for (const mu of flags.get("metrics_url") ?? []) {
+    checkLoadgenMetricsUrl(mu, names, metricsFor, site, ix, add);
+  }
+  for (const n of names) {
+    if (!metricsFor.has(n)) add("loadgen-target", where, `--target ${n} has no --metrics_url`);
+  }
+}
+
+// One --metrics_url=NAME=URL: NAME is a --target's (noted in metricsFor), URL a metrics port of
+// a Service, at the path its pods are scraped at.
+function checkLoadgenMetricsUrl(mu, names, metricsFor, site, ix, add) {
+  const { where } = site;
+  const eq = mu.indexOf("=");
+  const name = mu.slice(0, eq);
+  if (eq <= 0 || !names.has(name)) add("loadgen-target", where, `--metrics_url ${mu} names no --target`);
+  metricsFor.add(name);
+  let url;
+  try {
+    url = new URL(mu.slice(eq + 1));
+  } catch {
+    add("loadgen-target", where, `--metrics_url ${mu} is not a URL`);
+    return;
+  }
+  if (url.protocol !== "http:") {
+    add("loadgen-target", where, `--metrics_url ${mu}: the services serve plain http`);
+  }
+  const hostPort = `${url.hostname}:${url.port || 80}`;
+  const svc = resolveLoadgenService(hostPort, `--metrics_url ${mu}`, "metrics", site, ix, add);
+  if (!svc) return;
+  for (const sw of ix.selectedBy(svc)) {
+    const path = podTemplate(sw).metadata?.annotations?.["prometheus.io/path"];
+    if (path && path !== url.pathname) {
+      add("loadgen-target", where,
+        `--metrics_url ${mu}: path ${url.pathname}, but ${ref(sw)} is scraped at ${path}`);
+    }
+  }
+}
+
+// The Service a loadgen HOST:PORT names, in the loadgen's namespace and on a port named
+// portName; undefined (and reported) when there is none.
+function resolveLoadgenService(hostPort, what, portName, { w, where }, { find }, add) {
+  const m = /^(?:dns:\/\/\/)?([^:/]+):(\d+)$/.exec(hostPort);
+  if (!m) {
+    add("loadgen-target", where, `${what} ${hostPort} is not HOST:PORT`);
+    return undefined;
+  }
+  const [svcName, ns, svcLabel] = m[1].split(".");
+  if (ns && ns !== w.metadata?.namespace) {
+    add("loadgen-target", where, `${what} ${hostPort} is in namespace ${ns}, not ${w.metadata?.namespace}`);
+  }
+  if (svcLabel && svcLabel !== "svc") {
+    add("loadgen-target", where, `${what} ${hostPort} is not a Service DNS name`);
+  }
+  const svc = find("Service", svcName);
+  if (!svc) {
+    add("loadgen-target", where, `${what} ${hostPort}: there is no Service ${svcName}`);
+    return undefined;
+  }
+  const port = (svc.spec?.ports ?? []).find((p) => p.port === Number(m[2]));
+  if (!port) add("loadgen-target", where, `${what} ${hostPort}: Service ${svcName} has no port ${m[2]}`);
+  else if (port.name !== portName) {
+    add("loadgen-target", where,
+      `${what} ${hostPort}: Service ${svcName} port ${m[2]} is "${port.name}", not ${portName}`);
+  }
+  return svc;
+}
+
+// The results must outlive the pod: in its log, and in a file on a volume.
+function checkLoadgenOutput(c, { where, flags }, ix, ctx, add) {
+  if (flags.get("print_results")?.[0] !== "true") {
+    add("loadgen-output", where, "lacks --print_results: the results would go with the pod");
+  }
+  const out = flags.get("out")?.[0];
+  const mounts = (c.volumeMounts ?? []).map((m) => m.mountPath.replace(/\/$/, ""));
+  if (!out) add("loadgen-output", where, "lacks --out (the default is relative to the working directory)");
+  else if (!mounts.some((m) => out === m || out.startsWith(`${m}/`))) {
+    add("loadgen-output", where, `--out ${out} is on no mounted volume`);
+  }
+}
+
+// The shards of one run are the pods of one Indexed Job: all at once, each with its own index,
+// all starting at the same moment.
+function checkShards(c, { w, flags }, ix, { expect }, add) {
+  const indexed = w.kind === "Job" && w.spec?.completionMode === "Indexed";
+  const shardCount = flags.get("shard_count")?.[0];
+  if (expect?.loadgenIndexed !== undefined && indexed !== expect.loadgenIndexed) {
+    add("shards", w, expect.loadgenIndexed
+      ? "this overlay spreads loadgen over an Indexed Job, but the Job is not Indexed"
+      : "this overlay runs one loadgen pod, but the Job is Indexed");
+  }
+  if (!indexed) {
+    if (shardCount !== undefined && Number(envLiteral(c, shardCount).value) !== 1) {
+      add("shards", w, `--shard_count ${shardCount} without an Indexed Job: every pod would run shard `
+        + `${flags.get("shard_index")?.[0] ?? 0}`);
+    }
+    return;
+  }
+  const completions = w.spec?.completions;
+  const parallelism = w.spec?.parallelism ?? 1;
+  const count = Number(envLiteral(c, shardCount).value);
+  if (completions !== parallelism) {
+    add("shards", w,
+      `parallelism ${parallelism} != completions ${completions}: the shards would not run together`);
+  }
+  if (count !== completions) {
+    add("shards", w,
+      `--shard_count ${shardCount} (= ${envLiteral(c, shardCount).value}) != completions ${completions}`);
+  }
+  const idx = envLiteral(c, flags.get("shard_index")?.[0]);
+  const idxSource = idx.env?.valueFrom?.fieldRef?.fieldPath ?? "";
+  if (!idx.name || (idx.name !== "JOB_COMPLETION_INDEX"
+    && !/batch\.kubernetes\.io\/job-completion-index/.test(idxSource))) {
+    add("shards", w, `--shard_index=${flags.get("shard_index")?.[0]} is not the pod's completion index `
+      + "$(JOB_COMPLETION_INDEX)");
+  }
+  const start = envLiteral(c, flags.get("start_at")?.[0]);
+  if (!flags.get("start_at")) add("shards", w, "the shards have no shared --start_at");
+  else if (start.name && !start.env?.valueFrom?.configMapKeyRef && start.env?.value === undefined) {
+    add("shards", w, `--start_at=$(${start.name}) has no value source`);
+  }
+}
+
+// A flag's value, or for a whole "$(VAR)" the container's env entry VAR and its literal value.
+function envLiteral(c, v) {
+  const m = /^\$\(([A-Za-z_][A-Za-z0-9_]*)\)$/.exec(v ?? "");
+  if (!m) return { value: v };
+  const e = (c.env ?? []).find((x) => x.name === m[1]);
+  return { env: e, name: m[1], value: e?.value };
+}
+
+// The study compares the two servers, which is only fair with the same database pool for both.
+function checkPoolSize({ pods }, ctx, add) {
+  const serverPods = pods.filter((p) => p.servers.length);
+  const pools = serverPods.flatMap(({ w, servers }) =>
+    servers.map((c) => ({ w, c, size: parseFlags(c.args).get("db_pool_size")?.[0] })));
+  for (const p of pools) {
+    if (p.size === undefined) {
+      add("pool", `${ref(p.w)} container ${p.c.name}`, "does not set --db_pool_size explicitly");
+    }
+  }
   const sizes = new Set(pools.map((p) => p.size).filter((s) => s !== undefined));
-  if (sizes.size > 1) add("pool", "(servers)", `--db_pool_size differs between the servers: ${[...sizes].join(" vs ")}`);
+  if (sizes.size > 1) {
+    add("pool", "(servers)", `--db_pool_size differs between the servers: ${[...sizes].join(" vs ")}`);
+  }
   const binaries = new Set(serverPods.flatMap(({ servers }) => servers.map(binaryOf)));
   for (const b of SERVER_BINARIES) if (!binaries.has(b)) add("pool", "(servers)", `no workload runs ${b}`);
+}
 
-  // ---- sql
-  const sqlMaps = configMaps.filter((cm) => cm.data?.["schema.sql"] !== undefined || cm.data?.["seed.sql"] !== undefined);
-  if (sqlMaps.length !== 1) add("sql", "(overlay)", `expected one ConfigMap holding schema.sql and seed.sql, found ${sqlMaps.length}`);
+function checkSqlConfigMap({ byKind, workloads }, ctx, add) {
+  const sqlMaps = byKind("ConfigMap")
+    .filter((cm) => cm.data?.["schema.sql"] !== undefined || cm.data?.["seed.sql"] !== undefined);
+  if (sqlMaps.length !== 1) {
+    add("sql", "(overlay)",
+      `expected one ConfigMap holding schema.sql and seed.sql, found ${sqlMaps.length}`);
+  }
   for (const cm of sqlMaps) {
     for (const f of ["schema.sql", "seed.sql"]) {
       if (cm.data?.[f] !== ctx.sql?.[f]) add("sql", cm, `${f} differs from common/sql/${f}`);
     }
-    // The Job that mounts it must apply schema then seed with psql, passing the item count.
-    const users = workloads.filter((w) => (podTemplate(w).spec?.volumes ?? []).some((v) => v.configMap?.name === cm.metadata.name));
+    const users = workloads.filter((w) => (podTemplate(w).spec?.volumes ?? [])
+      .some((v) => v.configMap?.name === cm.metadata.name));
     if (!users.length) add("sql", cm, "no workload mounts it");
-    for (const w of users) {
-      const spec = podTemplate(w).spec;
-      const vol = spec.volumes.find((v) => v.configMap?.name === cm.metadata.name).name;
-      const c = allContainers(spec).find((x) => (x.volumeMounts ?? []).some((m) => m.name === vol));
-      const mount = c?.volumeMounts.find((m) => m.name === vol).mountPath.replace(/\/$/, "");
-      const script = [...(c?.command ?? []), ...(c?.args ?? [])].join(" ");
-      const schemaAt = script.search(new RegExp(`psql\\b[^\\n]*-f\\s*${mount}/schema\\.sql`));
-      const seedAt = script.search(new RegExp(`psql\\b[^\\n]*-v\\s*items=[^\\n]*-f\\s*${mount}/seed\\.sql|psql\\b[^\\n]*-f\\s*${mount}/seed\\.sql[^\\n]*-v\\s*items=`));
-      if (schemaAt < 0) add("sql", w, `does not run psql -f ${mount}/schema.sql`);
-      if (seedAt < 0) add("sql", w, `does not run psql -v items=N -f ${mount}/seed.sql`);
-      if (schemaAt >= 0 && seedAt >= 0 && seedAt < schemaAt) add("sql", w, "seeds before applying the schema");
-      if (!/ON_ERROR_STOP=1/.test(script)) add("sql", w, "runs psql without -v ON_ERROR_STOP=1: a failed statement would not fail the Job");
-    }
+    for (const w of users) checkSeedJob(w, cm, add);
   }
+}
 
-  return findings;
+// The Job that mounts the SQL ConfigMap: schema before seed, the item count passed, and a failed
+// statement failing the Job rather than leaving half a database.
+function checkSeedJob(w, cm, add) {
+  const spec = podTemplate(w).spec;
+  const vol = spec.volumes.find((v) => v.configMap?.name === cm.metadata.name).name;
+  const c = allContainers(spec).find((x) => (x.volumeMounts ?? []).some((m) => m.name === vol));
+  const mount = c?.volumeMounts.find((m) => m.name === vol).mountPath.replace(/\/$/, "");
+  const script = [...(c?.command ?? []), ...(c?.args ?? [])].join(" ");
+  const schemaAt = script.search(new RegExp(`psql\\b[^\\n]*-f\\s*${mount}/schema\\.sql`));
+  const seedAt = script.search(new RegExp(`psql\\b[^\\n]*-v\\s*items=[^\\n]*-f\\s*${mount}/seed\\.sql`
+    + `|psql\\b[^\\n]*-f\\s*${mount}/seed\\.sql[^\\n]*-v\\s*items=`));
+  if (schemaAt < 0) add("sql", w, `does not run psql -f ${mount}/schema.sql`);
+  if (seedAt < 0) add("sql", w, `does not run psql -v items=N -f ${mount}/seed.sql`);
+  if (schemaAt >= 0 && seedAt >= 0 && seedAt < schemaAt) add("sql", w, "seeds before applying the schema");
+  if (!/ON_ERROR_STOP=1/.test(script)) {
+    add("sql", w, "runs psql without -v ON_ERROR_STOP=1: a failed statement would not fail the Job");
+  }
 }
 
 // A CloudNativePG Cluster, which kubernetes-models has no schema for: the fields this project
