@@ -2,8 +2,8 @@
 // mapping, shared by both services so the same rows always serialize to the
 // same bytes.
 //
-//   absl::Status status = BuildGetItemResponse(result, id, &item);  //
-//   NOT_FOUND if no row
+//   absl::Status status =
+//       BuildGetItemResponse(result, id, &item);  // NOT_FOUND if no row
 //   RETURN_IF_ERROR(SerializeGetItemResponse(result, id, *body));
 //   RETURN_IF_ERROR(SerializeListItemsResponse(result, query, *body));
 #pragma once
@@ -42,8 +42,9 @@ absl::Status SerializeGetItemResponse(const PGresult* result, int64_t id,
 // byte, written straight from `result` into `body` (one slice of the exact
 // size) with no message in between: the services' ListItems path. Building the
 // message took four heap objects per item and three passes over it (fill,
-// size, write): 800 items cost ~250 us that way in bench/, ~105 us this way,
-// and the async service's CPU per ListItems call fell by about a third.
+// size, write): more CPU than this way, both in bench/ and per ListItems call
+// in the async service (figures: docs/performance.md, "Figures behind choices
+// in the code").
 absl::Status SerializeListItemsResponse(const PGresult* result,
                                         const ListItemsQuery& query,
                                         grpc::ByteBuffer& body);

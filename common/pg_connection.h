@@ -3,8 +3,8 @@
 // application_name visible in pg_stat_activity, and with every statement of
 // queries.h prepared.
 //
-//   absl::StatusOr<PgConnPtr> conn = ConnectWithin(options, absl::Now() +
-//   absl::Seconds(1));
+//   absl::StatusOr<PgConnPtr> conn =
+//       ConnectWithin(options, absl::Now() + absl::Seconds(1));
 #pragma once
 
 #include <memory>

@@ -4,9 +4,8 @@
 //
 //   BoundQuery query = BindGetItem(25);
 //   PQsendQueryPrepared(conn, query.statement->name, query.param_count,
-//   query.values.data(),
-//                       query.lengths.data(), query.formats.data(),
-//                       kBinaryFormat);
+//                       query.values.data(), query.lengths.data(),
+//                       query.formats.data(), kBinaryFormat);
 #pragma once
 
 #include <array>

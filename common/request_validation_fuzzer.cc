@@ -1,8 +1,9 @@
 // libFuzzer target for request validation: the bytes, parsed as a
 // ListItemsRequest and as a GetItemRequest (unparsable inputs are skipped),
-// must validate exactly as the API's rules say: a valid ListItems query has 1
-// <= page_size <= 1000 (0 meaning the default, above the maximum coerced) and
-// a cursor iff a token was given; a valid GetItem id is the request's, > 0.
+// must validate exactly as the API's rules say: a valid ListItems query has
+// 1 <= page_size <= 1000 (0 meaning the default, above the maximum coerced)
+// and a cursor iff a token was given; a valid GetItem id is the
+// request's, > 0.
 #include <google/protobuf/stubs/logging.h>
 
 #include <cstddef>

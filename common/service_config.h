@@ -3,7 +3,7 @@
 // --listen default and its concurrency knobs.
 //
 //   absl::StatusOr<ServiceConfig> config =
-//   ServiceConfigFromFlags("asyncgrpc-sync");
+//       ServiceConfigFromFlags("asyncgrpc-sync");
 #pragma once
 
 #include <optional>

@@ -1,9 +1,9 @@
 // loadgen: ramps load against gRPC ItemService targets and compares them side
 // by side: flags -> config (core/config.h) -> run (core/runner.h, with the
 // servers' metrics from server_metrics/ and CPU by process from process_cpu/)
-// -> outputs (report/). Two commands
-// besides: `report` re-renders a report, `merge` merges a distributed run's
-// shards (distributed/).
+// -> outputs (report/). Two commands besides: `report` re-renders a report,
+// `merge` merges a distributed run's shards (distributed/).
+//
 //   loadgen --target sync=127.0.0.1:50051 --target async=127.0.0.1:50052 \
 //       --users 10:200:10 --out DIR
 //   loadgen report DIR             re-renders DIR/report.html from results.json

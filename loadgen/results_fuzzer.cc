@@ -5,9 +5,9 @@
 // Results merged as a run of one shard; the bytes are also taken as a
 // binary-serialized loadgen.v1.Histogram, as a log holding --print_results
 // blocks and as Prometheus exposition text. A histogram that is accepted must
-// round-trip through ToProto/FromProto and report percentiles within [min,
-// max], p0 = min, p100 = max, non-decreasing in the percentile; a merge that
-// succeeds must keep every count. The HTML is not rendered: it inlines
+// round-trip through ToProto/FromProto and report percentiles within
+// [min, max], p0 = min, p100 = max, non-decreasing in the percentile; a merge
+// that succeeds must keep every count. The HTML is not rendered: it inlines
 // Chart.js and would make every input slow.
 #include <google/protobuf/stubs/logging.h>
 #include <google/protobuf/util/json_util.h>

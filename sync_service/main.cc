@@ -36,10 +36,9 @@ int main(int argc, char** argv) {
   }
   // gRPC ends a handler thread that finds more than MAX_POLLERS threads
   // already polling, and starts one when none is: with fewer pollers than
-  // calls in flight, threads are created and destroyed by the thousand per
-  // second under load. Keeping every thread (up to the cap) gave 15-16.6k
-  // GetItem calls/s against 11.4-14.2k with 8 pollers, interleaved A/B runs
-  // at 64 and 256 users on 2 cores.
+  // calls in flight, threads are created and destroyed over and over
+  // under load. Keeping every thread (up to the cap) measured faster
+  // (docs/performance.md, "Figures behind choices in the code").
   if (max_pollers == 0) {
     max_pollers = max_threads;
   }

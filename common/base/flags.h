@@ -5,8 +5,8 @@
 // report).
 //
 //   int main(int argc, char** argv) {
-//     std::vector<std::string> args = ParseFlagsOrExit(argc, argv, "Serves
-//     items.v1.ItemService.");
+//     std::vector<std::string> args =
+//         ParseFlagsOrExit(argc, argv, "Serves items.v1.ItemService.");
 #pragma once
 
 #include <string>

@@ -2,8 +2,9 @@
 // private key, a CA bundle), with errors that name the flag. The services read
 // --tls_cert and --tls_key with it, loadgen --tls_ca.
 //
-//   absl::StatusOr<std::string> pem = ReadPemFile("tls_ca", path,
-//   "CERTIFICATE"); if (!pem.ok()) ExitWithUsageError(pem.status().message());
+//   absl::StatusOr<std::string> pem =
+//       ReadPemFile("tls_ca", path, "CERTIFICATE");
+//   if (!pem.ok()) ExitWithUsageError(pem.status().message());
 #pragma once
 
 #include <string>

@@ -80,7 +80,8 @@ TEST(DetectTest, KneeAtTheFirstOfTwoSlowSteps) {
 
 // What a shared 2-core machine does to a 3 ms p95 well below any knee: it
 // doubles now and then, one step at a time or two (the study's compare put
-// both arms' knee at 300 users for p95 going 3.0 -> 6.8 ms).
+// both arms' knee at such a doubling: docs/performance.md, "Figures behind
+// choices in the code").
 TEST(DetectTest, NoisyLowBaselineDoesNotFire) {
   const std::vector<StepPoint> steps = {
       Step(50, 3.0, 50),    Step(100, 3.2, 100), Step(150, 7.5, 150),

@@ -4,7 +4,9 @@
 //
 //   OpenLoopSchedule schedule(start, end, 500);
 //   for (int64_t k = 0; k < schedule.Count(); ++k) {
-//   SleepUntil(schedule.At(k)); Send(); }
+//     SleepUntil(schedule.At(k));
+//     Send();
+//   }
 #pragma once
 
 #include <cmath>

@@ -4,8 +4,8 @@
 // completes, as Locust counts.
 //
 //   Recorder recorder(absl::Now());
-//   recorder.BeginStep(0); ... recorder.StartMeasuring(); ... StepTotals totals
-//   = recorder.EndStep();
+//   recorder.BeginStep(0);  ...  recorder.StartMeasuring();  ...
+//   StepTotals totals = recorder.EndStep();
 #pragma once
 
 #include <grpcpp/support/status.h>

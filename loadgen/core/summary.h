@@ -4,7 +4,7 @@
 // (runner.cc) and `loadgen merge` (merge.cc), so a merged run is summarised
 // exactly as a single one.
 //
-//   SetStepLatency(histogram, &step);         // p50_ms ... max_ms
+//   SetStepLatency(histogram, &step);               // p50_ms ... max_ms
 //   Summarize(rules, /*open_loop=*/true, &target);  // target.summary
 #pragma once
 

@@ -10,11 +10,11 @@ namespace asyncgrpc::loadgen {
 namespace {
 
 // Most ListItems messages kept for reuse (see Workload::TakeListResponse).
-// Each keeps the capacity of the largest page parsed into it, ~200 KB at 800
-// items: the cap bounds that at ~25 MB however many calls are in flight (an
-// overloaded target can hold thousands), while 128 covers every call of the
-// closed-loop runs that measure throughput (64 users). Calls beyond it get a
-// fresh message, as all calls did before.
+// Each keeps the capacity of the largest page parsed into it: the cap bounds
+// that memory however many calls are in flight (an overloaded target can hold
+// thousands), while 128 covers every call of the closed-loop runs that measure
+// throughput (64 users). Calls beyond it get a fresh message, as all calls did
+// before. Sizes: docs/performance.md, "Figures behind choices in the code".
 constexpr size_t kMaxPooledListResponses = 128;
 
 // Uniform in [0, 1).

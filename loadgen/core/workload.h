@@ -4,8 +4,9 @@
 // reply.
 //
 //   Workload workload(config, target);
-//   workload.Start(key, [](grpc::StatusCode code) { ... });  // runs once the
-//   iteration ends
+//   workload.Start(key, [](grpc::StatusCode code) {
+//     ...  // runs once the iteration ends
+//   });
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -49,9 +50,10 @@ class Workload {
   // ListItems replies are parsed into messages kept here between calls: a
   // cleared message keeps its items and their strings, so parsing the next
   // 800-item page into it allocates nothing, where a fresh message made four
-  // heap objects per item and freed them again: malloc and free were ~30% of
-  // loadgen's CPU in perf, and its CPU per 800-item call fell from ~290 to
-  // ~180 us. At most kMaxPooledListResponses (workload.cc) are kept.
+  // heap objects per item and freed them again: malloc and free were a large
+  // share of loadgen's CPU in perf, and reuse cut its CPU per 800-item call
+  // (figures: docs/performance.md, "Figures behind choices in the code"). At
+  // most kMaxPooledListResponses (workload.cc) are kept.
   std::unique_ptr<items::v1::ListItemsResponse> TakeListResponse();
   void ReturnListResponse(
       std::unique_ptr<items::v1::ListItemsResponse> response);

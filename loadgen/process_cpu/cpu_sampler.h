@@ -5,10 +5,10 @@
 // - A single process (a server, or loadgen itself): utime + stime of all its
 //   threads, as /proc/PID/stat reports them.
 // - A process tree (the database: a PostgreSQL postmaster forks one backend
-//   per connection, and backends come and go): the postmaster's utime + stime
-//   + cutime + cstime (the CPU of the children it has reaped) plus utime +
-//   stime of each live direct child, found anew at every sample by scanning
-//   /proc/*/stat for ppid == the postmaster's pid.
+//   per connection, and backends come and go): the postmaster's
+//   utime + stime + cutime + cstime (the CPU of the children it has reaped)
+//   plus utime + stime of each live direct child, found anew at every sample
+//   by scanning /proc/*/stat for ppid == the postmaster's pid.
 //
 // A tree's snapshot can be off by up to one backend's lifetime: a backend
 // that exits between two samples is counted in the postmaster's

@@ -8,8 +8,7 @@
 //   if (!html.ok()) return html.status();
 //
 //   // Redraw a finished run's page (e.g. after changing report.js): reads
-//   DIR/results.json and
-//   // writes DIR/report.html.
+//   // DIR/results.json and writes DIR/report.html.
 //   RETURN_IF_ERROR(RerenderReport("results/loadgen-20261125T101500Z"));
 #pragma once
 
