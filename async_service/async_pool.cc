@@ -10,52 +10,52 @@ namespace asyncgrpc::async {
 AsyncPool::AsyncPool(Options options) : options_(std::move(options)) {
   const int loops = std::clamp(options_.event_loops, 1, options_.pool.size);
   for (int i = 0; i < loops; ++i) {
-    ShardOptions shard_options{
+    LoopPool::Options loop_options{
         .pool = options_.pool,
         .connections = options_.pool.size / loops +
                        (i < options_.pool.size % loops ? 1 : 0),
         .pipeline_depth = options_.pipeline_depth,
         .max_pending = (options_.max_pending + loops - 1) / loops,
     };
-    Shard shard;
-    shard.loop = std::make_unique<EventLoop>();
-    shard.db = std::make_unique<DbShard>(*shard.loop, canceller_,
-                                         std::move(shard_options));
-    shards_.push_back(std::move(shard));
+    Loop loop;
+    loop.thread = std::make_unique<EventLoop>();
+    loop.pool = std::make_unique<LoopPool>(*loop.thread, canceller_,
+                                           std::move(loop_options));
+    loops_.push_back(std::move(loop));
   }
-  RunOnAll([](DbShard& db) { db.Start(); });
+  RunOnAll([](LoopPool& pool) { pool.Start(); });
 }
 
 AsyncPool::~AsyncPool() {
-  RunOnAll([](DbShard& db) {
-    db.Close(absl::UnavailableError("the server is shutting down"));
+  RunOnAll([](LoopPool& pool) {
+    pool.Close(absl::UnavailableError("the server is shutting down"));
   });
-  // Loops stop before their shards are destroyed: no callback can run into a
-  // dead shard.
-  for (Shard& shard : shards_) {
-    shard.loop.reset();
+  // Loop threads stop before their pools are destroyed: no callback can run
+  // into a dead pool.
+  for (Loop& loop : loops_) {
+    loop.thread.reset();
   }
 }
 
-void AsyncPool::RunOnAll(const std::function<void(DbShard&)>& task) {
-  absl::BlockingCounter done(static_cast<int>(shards_.size()));
-  for (Shard& shard : shards_) {
-    DbShard* db = shard.db.get();
-    shard.loop->Post([db, &task, &done] {
-      task(*db);
+void AsyncPool::RunOnAll(const std::function<void(LoopPool&)>& task) {
+  absl::BlockingCounter done(static_cast<int>(loops_.size()));
+  for (Loop& loop : loops_) {
+    LoopPool* pool = loop.pool.get();
+    loop.thread->Post([pool, &task, &done] {
+      task(*pool);
       done.DecrementCount();
     });
   }
   done.Wait();
 }
 
-void AsyncPool::WaitUntilReady(absl::Time deadline) {
+void AsyncPool::Warm(absl::Time deadline) {
   if (options_.pool.connect_per_request) {
     return;
   }
   while (absl::Now() < deadline) {
     std::atomic<int> ready{0};
-    RunOnAll([&ready](DbShard& db) { ready += db.ReadyConnections(); });
+    RunOnAll([&ready](LoopPool& pool) { ready += pool.ReadyConnections(); });
     if (ready == options_.pool.size) {
       return;
     }
@@ -65,41 +65,42 @@ void AsyncPool::WaitUntilReady(absl::Time deadline) {
 
 void AsyncPool::Submit(std::shared_ptr<DbRequest> request,
                        absl::Duration delay) {
-  const int index = static_cast<int>(next_shard_++ % shards_.size());
-  request->shard = index;
-  DbShard* db = shards_[index].db.get();
-  shards_[index].loop->Post(
-      [db, request = std::move(request), delay]() mutable {
-        db->Submit(std::move(request), delay);
+  const int index = static_cast<int>(next_loop_++ % loops_.size());
+  request->loop_index = index;
+  LoopPool* pool = loops_[index].pool.get();
+  loops_[index].thread->Post(
+      [pool, request = std::move(request), delay]() mutable {
+        pool->Submit(std::move(request), delay);
       });
 }
 
 void AsyncPool::Cancel(std::shared_ptr<DbRequest> request, absl::Status why) {
-  if (request->IsComplete() || request->shard < 0) {
+  if (request->IsComplete() || request->loop_index < 0) {
     return;
   }
   request->cancel_requested = true;
-  DbShard* db = shards_[request->shard].db.get();
-  shards_[request->shard].loop->Post(
-      [db, request = std::move(request), why = std::move(why)]() mutable {
-        db->Cancel(request, std::move(why));
+  const Loop& loop = loops_[request->loop_index];
+  LoopPool* pool = loop.pool.get();
+  loop.thread->Post(
+      [pool, request = std::move(request), why = std::move(why)]() mutable {
+        pool->Cancel(request, std::move(why));
       });
 }
 
-void AsyncPool::FailQueued(absl::Status why) {
-  RunOnAll([&why](DbShard& db) { db.FailQueued(why); });
+void AsyncPool::StopWaiters() {
+  RunOnAll([](LoopPool& pool) { pool.StopWaiters(); });
 }
 
 DbPoolStats AsyncPool::Stats() {
   absl::Mutex mu;
   DbPoolStats total;
-  RunOnAll([&mu, &total](DbShard& db) {
-    const DbPoolStats shard = db.Stats();
+  RunOnAll([&mu, &total](LoopPool& pool) {
+    const DbPoolStats part = pool.Stats();
     absl::MutexLock lock(&mu);
-    total.in_use += shard.in_use;
-    total.idle += shard.idle;
-    total.waiting += shard.waiting;
-    total.in_flight += shard.in_flight;
+    total.in_use += part.in_use;
+    total.idle += part.idle;
+    total.waiting += part.waiting;
+    total.in_flight += part.in_flight;
   });
   return total;
 }

@@ -1,7 +1,7 @@
 // The async service's database layer as RPC handlers see it: thread-safe, never
-// blocking. Spreads the connection pool over a few event loops (one DbShard
+// blocking. Spreads the connection pool over a few event loops (one LoopPool
 // each) and hands each request to one of them; completion arrives on that
-// loop's thread.
+// loop's thread. Its verbs are the sync service's ConnectionPool's.
 //
 //   AsyncPool pool(options);
 //   pool.Submit(request, upstream_delay);   // request->on_complete runs later,
@@ -17,8 +17,8 @@
 #include "absl/time/time.h"
 #include "async_service/canceller.h"
 #include "async_service/db_request.h"
-#include "async_service/db_shard.h"
 #include "async_service/event_loop.h"
+#include "async_service/loop_pool.h"
 #include "common/metrics.h"
 #include "common/service_config.h"
 
@@ -28,10 +28,10 @@ class AsyncPool {
  public:
   struct Options {
     DbPoolConfig pool;
-    // The defaults (also the flags') were measured with scripts/ceilings on a
-    // 2-core machine: two loops and 32-deep pipelines gave ~25-35% more
-    // GetItem calls/s than one loop and 8 (bigger batches per sync; the loops
-    // share the work of finishing calls).
+    // The defaults (also the flags') are the fastest scripts/ceilings found
+    // on a 2-core machine: deeper pipelines put more queries behind each sync,
+    // and a second loop shares the work of finishing calls (figures in
+    // docs/performance.md, "Figures behind choices in the code").
     int event_loops = 2;
     int pipeline_depth = 32;
     // Requests waiting for a connection, over all loops, before
@@ -45,31 +45,33 @@ class AsyncPool {
   AsyncPool(const AsyncPool&) = delete;
   AsyncPool& operator=(const AsyncPool&) = delete;
 
-  // Waits (blocking; for start-up only) until every pooled connection is ready
-  // or `deadline`.
-  void WaitUntilReady(absl::Time deadline);
+  // Opens every connection now rather than on first use, so the first calls do
+  // not pay for connecting and preparing; waits (blocking: for start-up only)
+  // until they are ready or `deadline`. Failures are left for calls to retry.
+  void Warm(absl::Time deadline);
 
   void Submit(std::shared_ptr<DbRequest> request, absl::Duration delay);
   void Cancel(std::shared_ptr<DbRequest> request, absl::Status why);
-  // Completes every request not yet sent to the database with `why`.
-  void FailQueued(absl::Status why);
-  // The shards' DbShard::Stats() summed, for the metrics gauges. Asks each loop
+  // From now on, requests waiting for a connection (and new ones that would
+  // wait) fail with UNAVAILABLE; queries already sent finish.
+  void StopWaiters();
+  // The loops' LoopPool::Stats() summed, for the metrics gauges. Asks each loop
   // and waits for its answer (as long as the loop takes to come round to it),
   // so the loops keep their state to themselves; not for the per-call path.
   DbPoolStats Stats();
 
  private:
-  struct Shard {
-    std::unique_ptr<EventLoop> loop;
-    std::unique_ptr<DbShard> db;
+  struct Loop {
+    std::unique_ptr<EventLoop> thread;
+    std::unique_ptr<LoopPool> pool;
   };
 
-  void RunOnAll(const std::function<void(DbShard&)>& task);
+  void RunOnAll(const std::function<void(LoopPool&)>& task);
 
   const Options options_;
   Canceller canceller_;
-  std::vector<Shard> shards_;
-  std::atomic<uint64_t> next_shard_{0};
+  std::vector<Loop> loops_;
+  std::atomic<uint64_t> next_loop_{0};
 };
 
 }  // namespace asyncgrpc::async

@@ -37,8 +37,9 @@ struct DbRequest {
   absl::Time deadline = absl::InfiniteFuture();
   Callback on_complete;
 
-  // Loop-thread state, owned by the DbShard the request was submitted to.
-  int shard = -1;
+  // The AsyncPool loop it was submitted to; -1 until then.
+  int loop_index = -1;
+  // Loop-thread state, owned by that loop's LoopPool.
   // The connection it was sent on; -1 while delayed or queued.
   int connection = -1;
   bool queued = false;

@@ -55,10 +55,11 @@ grpc::ServerUnaryReactor* RunQuery(AsyncPool& pool, absl::Duration delay,
   return reactor;
 }
 
-// A call answered without the database: finished at once with `status`.
-grpc::ServerUnaryReactor* FinishNow(AsyncPool& pool,
+// A call answered without the database: finished at once with `status`,
+// through gRPC's default reactor (nothing to cancel, nothing to clean up).
+grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* context,
                                     const absl::Status& status) {
-  auto* reactor = new DbCallReactor(pool);
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   reactor->Finish(ToGrpcStatus(status));
   return reactor;
 }
@@ -70,10 +71,10 @@ grpc::ServerUnaryReactor* ItemServiceImpl::GetItem(
     grpc::ByteBuffer* response) {
   absl::StatusOr<int64_t> id = ParseGetItem(*request);
   if (!id.ok()) {
-    return FinishNow(pool_, id.status());
+    return FinishNow(context, id.status());
   }
   if (memory_ != nullptr) {
-    return FinishNow(pool_, memory_->Answer(*id, *response));
+    return FinishNow(context, memory_->Answer(*id, *response));
   }
   auto db_request = std::make_shared<DbRequest>();
   BindGetItem(*id, db_request->query);
@@ -89,7 +90,7 @@ grpc::ServerUnaryReactor* ItemServiceImpl::ListItems(
     grpc::ByteBuffer* response) {
   absl::StatusOr<ListItemsQuery> query = ParseListItems(*request);
   if (!query.ok()) {
-    return FinishNow(pool_, query.status());
+    return FinishNow(context, query.status());
   }
   auto db_request = std::make_shared<DbRequest>();
   BindListItems(*query, db_request->query);

@@ -1,9 +1,9 @@
-// The connections one event loop owns, and the queue of requests waiting for
-// them. Connections are non-blocking libpq in pipeline mode: up to
-// `pipeline_depth` queries in flight each, answered in order; the queries one
-// loop turn sends on a connection go out together behind one sync (see
-// PickConnection). Everything here runs on the loop thread; other threads
-// reach it through EventLoop::Post.
+// The part of the async service's connection pool that one event loop owns:
+// its connections, and the queue of requests waiting for them. Connections are
+// non-blocking libpq in pipeline mode: up to `pipeline_depth` queries in flight
+// each, answered in order; the queries one loop turn sends on a connection go
+// out together behind one sync (see PickConnection). Everything here runs on
+// the loop thread; other threads reach it through EventLoop::Post.
 //
 // A request is queued until a connection has room (then sent), and completes
 // once: with its result; RESOURCE_EXHAUSTED when the queue is full or no room
@@ -26,19 +26,19 @@
 
 namespace asyncgrpc::async {
 
-struct ShardOptions {
-  DbPoolConfig pool;
-  // This shard's share of the pool.
-  int connections = 1;
-  int pipeline_depth = 32;
-  int max_pending = 1000;
-};
-
-class DbShard {
+class LoopPool {
  public:
-  DbShard(EventLoop& loop, Canceller& canceller, ShardOptions options);
-  DbShard(const DbShard&) = delete;
-  DbShard& operator=(const DbShard&) = delete;
+  struct Options {
+    DbPoolConfig pool;
+    // This loop's share of the pool.
+    int connections = 1;
+    int pipeline_depth = 32;
+    int max_pending = 1000;
+  };
+
+  LoopPool(EventLoop& loop, Canceller& canceller, Options options);
+  LoopPool(const LoopPool&) = delete;
+  LoopPool& operator=(const LoopPool&) = delete;
 
   // All below: loop thread only.
   // Connects every pooled connection (nothing to do in connect-per-request
@@ -50,13 +50,14 @@ class DbShard {
   // Completes `request` with `why` unless it already is; a running query is
   // cancelled.
   void Cancel(const std::shared_ptr<DbRequest>& request, absl::Status why);
-  // Completes every queued (not yet sent) request with `why`.
-  void FailQueued(const absl::Status& why);
+  // From now on, requests waiting for a connection (and new ones that would
+  // wait) fail with UNAVAILABLE; queries already sent finish.
+  void StopWaiters();
   // Completes everything with `why` and closes every connection.
   void Close(const absl::Status& why);
   // Connections ready for queries.
   int ReadyConnections() const;
-  // This shard's part of the metrics gauges: open connections with a query in
+  // This loop's part of the metrics gauges: open connections with a query in
   // flight (in_use) or none (idle), queued requests (waiting), queries sent
   // and not yet answered (in_flight; an abandoned one still running counts).
   DbPoolStats Stats() const;
@@ -99,6 +100,8 @@ class DbShard {
   };
 
   void Enqueue(std::shared_ptr<DbRequest> request);
+  // Completes every queued (not yet sent) request with `why`.
+  void FailQueued(const absl::Status& why);
   // Puts a request that lost its connection back at the head of the queue.
   void Requeue(std::shared_ptr<DbRequest> request);
   // Gives up on a queued request when its wait for a connection runs out.
@@ -139,7 +142,7 @@ class DbShard {
 
   EventLoop& loop_;
   Canceller& canceller_;
-  const ShardOptions options_;
+  const Options options_;
   std::vector<Connection> connections_;
   std::deque<std::shared_ptr<DbRequest>> queue_;
   // Requests in queue_ that are not complete yet (completed ones are skipped
@@ -151,6 +154,8 @@ class DbShard {
   absl::Status last_connect_error_;
   // A SyncAll is deferred to the end of this loop turn.
   bool sync_scheduled_ = false;
+  // StopWaiters was called: nothing waits for a connection any more.
+  bool stopped_waiters_ = false;
 };
 
 }  // namespace asyncgrpc::async

@@ -1,8 +1,9 @@
-// DbShard against a real PostgreSQL: queries submitted in one loop turn share a
-// pipeline sync, and when one of them fails the others of its batch (which
+// LoopPool against a real PostgreSQL: queries submitted in one loop turn share
+// a pipeline sync, and when one of them fails the others of its batch (which
 // PostgreSQL then skips as PGRES_PIPELINE_ABORTED) are sent again rather than
-// failed.
-#include "async_service/db_shard.h"
+// failed; and StopWaiters fails what waits for a connection, as the sync pool
+// does.
+#include "async_service/loop_pool.h"
 
 #include <memory>
 #include <vector>
@@ -41,7 +42,7 @@ struct Call {
   absl::Notification done;
 };
 
-class DbShardTest : public ::testing::Test {
+class LoopPoolTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto cluster = PostgresCluster::StartPrivate();
@@ -50,27 +51,27 @@ class DbShardTest : public ::testing::Test {
   }
 
   void TearDown() override {
-    if (shard_ != nullptr) {
-      RunOnLoop([this] { shard_->Close(absl::UnavailableError("test over")); });
+    if (pool_ != nullptr) {
+      RunOnLoop([this] { pool_->Close(absl::UnavailableError("test over")); });
     }
     loop_.reset();
-    shard_.reset();
+    pool_.reset();
   }
 
-  void StartShard(int connections, int pipeline_depth) {
-    ShardOptions options;
+  void StartPool(int connections, int pipeline_depth) {
+    LoopPool::Options options;
     options.pool.db = {.conninfo = cluster_->uri(),
-                       .application_name = "db_shard_test"};
+                       .application_name = "loop_pool_test"};
     options.pool.size = connections;
     options.connections = connections;
     options.pipeline_depth = pipeline_depth;
     loop_ = std::make_unique<EventLoop>();
-    shard_ = std::make_unique<DbShard>(*loop_, canceller_, options);
-    RunOnLoop([this] { shard_->Start(); });
+    pool_ = std::make_unique<LoopPool>(*loop_, canceller_, options);
+    RunOnLoop([this] { pool_->Start(); });
     const absl::Time give_up = absl::Now() + absl::Seconds(10);
     int ready = 0;
     while (ready < connections && absl::Now() < give_up) {
-      RunOnLoop([&] { ready = shard_->ReadyConnections(); });
+      RunOnLoop([&] { ready = pool_->ReadyConnections(); });
       absl::SleepFor(absl::Milliseconds(5));
     }
     ASSERT_EQ(ready, connections);
@@ -90,7 +91,7 @@ class DbShardTest : public ::testing::Test {
   void SubmitTogether(const std::vector<Call*>& calls) {
     RunOnLoop([&] {
       for (Call* call : calls) {
-        shard_->Submit(call->request, absl::ZeroDuration());
+        pool_->Submit(call->request, absl::ZeroDuration());
       }
     });
   }
@@ -98,11 +99,11 @@ class DbShardTest : public ::testing::Test {
   std::unique_ptr<PostgresCluster> cluster_;
   Canceller canceller_;
   std::unique_ptr<EventLoop> loop_;
-  std::unique_ptr<DbShard> shard_;
+  std::unique_ptr<LoopPool> pool_;
 };
 
-TEST_F(DbShardTest, QueriesOfOneTurnAllGetTheirOwnAnswers) {
-  StartShard(/*connections=*/2, /*pipeline_depth=*/8);
+TEST_F(LoopPoolTest, QueriesOfOneTurnAllGetTheirOwnAnswers) {
+  StartPool(/*connections=*/2, /*pipeline_depth=*/8);
   std::vector<std::unique_ptr<Call>> calls;
   std::vector<Call*> batch;
   // More than the connections' room: the rest wait in the queue.
@@ -118,8 +119,8 @@ TEST_F(DbShardTest, QueriesOfOneTurnAllGetTheirOwnAnswers) {
   }
 }
 
-TEST_F(DbShardTest, BatchAbortedByACancelledQueryIsSentAgain) {
-  StartShard(/*connections=*/1, /*pipeline_depth=*/8);
+TEST_F(LoopPoolTest, BatchAbortedByACancelledQueryIsSentAgain) {
+  StartPool(/*connections=*/1, /*pipeline_depth=*/8);
   auto holder = HeldConnection::Connect(cluster_->uri());
   ASSERT_TRUE(holder.ok()) << holder.status();
   ASSERT_TRUE(
@@ -141,6 +142,38 @@ TEST_F(DbShardTest, BatchAbortedByACancelledQueryIsSentAgain) {
     EXPECT_TRUE(call->status.ok()) << call->id << ": " << call->status;
     EXPECT_EQ(call->returned_id, call->id);
   }
+}
+
+// As the sync service's ConnectionPool::StopWaiters: requests waiting for a
+// connection, and new ones that would wait, fail with UNAVAILABLE; the query
+// already sent finishes.
+TEST_F(LoopPoolTest, StopWaitersFailsWaitingAndNewRequestsNotTheRunningOne) {
+  StartPool(/*connections=*/1, /*pipeline_depth=*/1);
+  auto holder = HeldConnection::Connect(cluster_->uri());
+  ASSERT_TRUE(holder.ok()) << holder.status();
+  ASSERT_TRUE(
+      (*holder)->Exec("BEGIN; LOCK TABLE items IN ACCESS EXCLUSIVE MODE").ok());
+  Call running(25, absl::Seconds(20));
+  Call waiting(26, absl::Seconds(20));
+  SubmitTogether({&running, &waiting});
+  DbPoolStats stats;
+  RunOnLoop([&] { stats = pool_->Stats(); });
+  EXPECT_EQ(stats.in_flight, 1);
+  EXPECT_EQ(stats.waiting, 1);
+
+  RunOnLoop([this] { pool_->StopWaiters(); });
+  ASSERT_TRUE(waiting.done.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  EXPECT_TRUE(absl::IsUnavailable(waiting.status)) << waiting.status;
+  Call late(27, absl::Seconds(20));
+  SubmitTogether({&late});
+  ASSERT_TRUE(late.done.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  EXPECT_TRUE(absl::IsUnavailable(late.status)) << late.status;
+
+  EXPECT_FALSE(running.done.HasBeenNotified()) << running.status;
+  ASSERT_TRUE((*holder)->Exec("ROLLBACK").ok());
+  ASSERT_TRUE(running.done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  EXPECT_TRUE(running.status.ok()) << running.status;
+  EXPECT_EQ(running.returned_id, 25);
 }
 
 }  // namespace

@@ -20,7 +20,7 @@ ABSL_FLAG(int, pipeline_depth,
           asyncgrpc::async::AsyncPool::Options().pipeline_depth,
           "queries in flight per connection (libpq pipeline mode); 1 = no "
           "pipelining");
-ABSL_FLAG(int, max_pending, 1000,
+ABSL_FLAG(int, max_pending, asyncgrpc::async::AsyncPool::Options().max_pending,
           "calls waiting for a database connection before new ones get "
           "RESOURCE_EXHAUSTED");
 
@@ -49,23 +49,19 @@ int main(int argc, char** argv) {
                          .event_loops = event_loops,
                          .pipeline_depth = pipeline_depth,
                          .max_pending = max_pending});
-  pool.WaitUntilReady(absl::Now() + config.pool.connect_timeout);
+  pool.Warm(absl::Now() + config.pool.connect_timeout);
   const std::unique_ptr<const MemoryItems> memory =
       MemoryItems::LoadIfRequestedOrExit(config);
   async::ItemServiceImpl service(pool, config.upstream_delay, memory.get());
-  const absl::Status status = RunServer(
-      service, config.pool.db,
-      {.listen = absl::GetFlag(FLAGS_listen),
-       .shutdown_grace = config.shutdown_grace,
-       .health_check_interval = config.health_check_interval,
-       .on_drain =
-           [&pool] {
-             pool.FailQueued(
-                 absl::UnavailableError("the server is shutting down"));
-           },
-       .metrics_listen = config.metrics_listen,
-       .metrics_service = "async",
-       .db_pool_stats = [&pool] { return pool.Stats(); }});
+  const absl::Status status =
+      RunServer(service, config.pool.db,
+                {.listen = absl::GetFlag(FLAGS_listen),
+                 .shutdown_grace = config.shutdown_grace,
+                 .health_check_interval = config.health_check_interval,
+                 .on_drain = [&pool] { pool.StopWaiters(); },
+                 .metrics_listen = config.metrics_listen,
+                 .metrics_service = "async",
+                 .db_pool_stats = [&pool] { return pool.Stats(); }});
   if (!status.ok()) {
     ExitWithUsageError(status.message());
   }

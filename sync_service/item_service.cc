@@ -1,8 +1,5 @@
 #include "sync_service/item_service.h"
 
-#include <grpcpp/impl/rpc_service_method.h>
-#include <grpcpp/support/method_handler.h>
-
 #include <algorithm>
 
 #include "common/base/status_macros.h"
@@ -10,6 +7,7 @@
 #include "common/item_results.h"
 #include "common/message_bodies.h"
 #include "common/queries.h"
+#include "sync_service/raw_unary_method.h"
 
 namespace asyncgrpc::sync {
 namespace {
@@ -65,18 +63,6 @@ absl::Status ListItems(ConnectionPool& pool, absl::Duration upstream_delay,
   ASSIGN_OR_RETURN(PgResultPtr result,
                    pool.Execute(query, CallContextOf(context)));
   return SerializeListItemsResponse(result.get(), list_query, response_body);
-}
-
-// Registers `handler` under `method` as a blocking unary RPC on raw bodies:
-// what the generated Service does for typed messages.
-template <typename Handler>
-grpc::internal::RpcServiceMethod* RawUnaryMethod(const char* method,
-                                                 ItemServiceImpl* service,
-                                                 Handler handler) {
-  return new grpc::internal::RpcServiceMethod(
-      method, grpc::internal::RpcMethod::NORMAL_RPC,
-      new grpc::internal::RpcMethodHandler<ItemServiceImpl, grpc::ByteBuffer,
-                                           grpc::ByteBuffer>(handler, service));
 }
 
 }  // namespace
