@@ -11,6 +11,17 @@ namespace {
 // How often a waiting call looks for its own cancellation.
 constexpr absl::Duration kWaitPollInterval = absl::Milliseconds(20);
 
+// The status of a call whose database work the watchdog stopped (`doing`):
+// its deadline passed, or else its client cancelled it.
+absl::Status EndedEarly(const CallContext& call, absl::string_view doing) {
+  if (absl::Now() < call.deadline) {
+    return absl::CancelledError(
+        absl::StrCat("call cancelled while ", doing, "; it was stopped"));
+  }
+  return absl::DeadlineExceededError(
+      absl::StrCat("deadline exceeded while ", doing, "; it was cancelled"));
+}
+
 }  // namespace
 
 ConnectionPool::ConnectionPool(DbPoolConfig config)
@@ -104,6 +115,11 @@ absl::Status ConnectionPool::Connect(Slot& slot, const CallContext& call) {
   const absl::Time deadline =
       std::min(call.deadline, absl::Now() + config_.connect_timeout);
   absl::StatusOr<PgConnPtr> conn = ConnectWithin(config_.db, deadline);
+  if (!conn.ok() && absl::Now() >= call.deadline) {
+    // The call ran out of time, not the database: no backoff for the others.
+    return absl::DeadlineExceededError(
+        "deadline exceeded while connecting to the database");
+  }
   if (!conn.ok()) {
     absl::MutexLock lock(&mu_);
     reconnect_not_before_ = absl::Now() + config_.reconnect_backoff;
@@ -124,9 +140,7 @@ absl::Status ConnectionPool::Connect(Slot& slot, const CallContext& call) {
     if (absl::Status status = PrepareStatements(slot.conn.get());
         !status.ok()) {
       CloseSlot(slot);
-      return watch.Fired() ? absl::DeadlineExceededError(
-                                 "call ended while preparing statements")
-                           : status;
+      return watch.Fired() ? EndedEarly(call, "preparing statements") : status;
     }
   }
   return absl::OkStatus();
@@ -153,11 +167,7 @@ absl::StatusOr<PgResultPtr> ConnectionPool::RunQuery(Slot& slot,
     return result;
   }
   if (watch.Fired() && absl::IsDeadlineExceeded(status)) {
-    if (absl::Now() < call.deadline) {
-      return absl::CancelledError("call cancelled; its query was stopped");
-    }
-    return absl::DeadlineExceededError(
-        "deadline exceeded while the query ran; it was cancelled");
+    return EndedEarly(call, "the query ran");
   }
   return status;
 }
