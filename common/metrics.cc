@@ -1,14 +1,6 @@
 #include "common/metrics.h"
 
-#include <netdb.h>
-#include <netinet/in.h>
-#include <prometheus/exposer.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <fstream>
 #include <limits>
@@ -46,11 +38,6 @@ constexpr int kOtherMethod = kMetricsMethodCount - 1;
 // ItemService's methods: their OK count and histogram are shown from the
 // start, so rate() has a first sample.
 constexpr int kAlwaysShownMethods = 2;
-
-// Every civetweb worker (connection) thread serves one scrape at a time; a
-// client that stalls is dropped after this.
-constexpr char kRequestTimeoutMs[] = "10000";
-constexpr char kMetricsThreads[] = "2";
 
 constexpr uint64_t BoundNanos(double seconds) {
   return static_cast<uint64_t>(seconds * 1e9 + 0.5);
@@ -211,57 +198,6 @@ void AppendProcessFamilies(const std::string& service,
   }
 }
 
-// The IPv4 address `host` resolves to first, numeric, that can be bound with
-// `port`; INVALID_ARGUMENT naming the flag otherwise.
-absl::StatusOr<std::string> BindableAddress(absl::string_view listen,
-                                            const HostPort& address) {
-  addrinfo hints = {};
-  hints.ai_family = AF_INET;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE;
-  addrinfo* addresses = nullptr;
-  const std::string port = absl::StrCat(address.port);
-  if (const int error =
-          getaddrinfo(address.host.c_str(), port.c_str(), &hints, &addresses);
-      error != 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--metrics_listen: cannot listen on ", listen, ": cannot resolve \"",
-        address.host, "\" to an IPv4 address: ", gai_strerror(error)));
-  }
-  std::string failure = "no address";
-  std::string numeric;
-  for (addrinfo* candidate = addresses; candidate != nullptr && numeric.empty();
-       candidate = candidate->ai_next) {
-    const int fd =
-        socket(candidate->ai_family, candidate->ai_socktype | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-      failure = strerror(errno);
-      continue;
-    }
-    // As civetweb does: a port left in TIME_WAIT is fine.
-    const int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (bind(fd, candidate->ai_addr, candidate->ai_addrlen) == 0) {
-      char text[NI_MAXHOST] = {};
-      if (getnameinfo(candidate->ai_addr, candidate->ai_addrlen, text,
-                      sizeof(text), nullptr, 0, NI_NUMERICHOST) == 0) {
-        numeric = text;
-      } else {
-        failure = "cannot print the address";
-      }
-    } else {
-      failure = strerror(errno);
-    }
-    close(fd);
-  }
-  freeaddrinfo(addresses);
-  if (numeric.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--metrics_listen: cannot listen on ", listen, ": ", failure));
-  }
-  return numeric;
-}
-
 }  // namespace
 
 int MetricsMethodIndex(absl::string_view full_method) {
@@ -299,34 +235,6 @@ std::optional<int> ThreadCountFromProcStatus(absl::string_view status) {
     }
   }
   return std::nullopt;
-}
-
-absl::StatusOr<HostPort> ParseMetricsListen(absl::string_view listen) {
-  auto malformed = [&listen] {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--metrics_listen must be HOST:PORT (e.g. 127.0.0.1:9090, "
-                     "0.0.0.0:9090), got \"",
-                     listen, "\""));
-  };
-  if (absl::StartsWith(listen, "[") ||
-      std::count(listen.begin(), listen.end(), ':') > 1) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--metrics_listen must be an IPv4 address or host name and a port "
-        "(the metrics server has no IPv6), got \"",
-        listen, "\""));
-  }
-  const size_t colon = listen.rfind(':');
-  HostPort address;
-  if (colon == absl::string_view::npos || colon == 0 ||
-      colon + 1 == listen.size() ||
-      !std::all_of(listen.begin() + colon + 1, listen.end(),
-                   absl::ascii_isdigit) ||
-      !absl::SimpleAtoi(listen.substr(colon + 1), &address.port) ||
-      address.port > 65535) {
-    return malformed();
-  }
-  address.host = std::string(listen.substr(0, colon));
-  return address;
 }
 
 ServiceMetrics::ServiceMetrics(std::string service,
@@ -452,50 +360,6 @@ void ServiceMetrics::AppendPoolFamilies(
         Gauge({Label("service", service_)}, pool.in_flight));
     families->push_back(std::move(in_flight));
   }
-}
-
-MetricsServer::MetricsServer(std::unique_ptr<prometheus::Exposer> exposer,
-                             std::shared_ptr<prometheus::Collectable> metrics,
-                             std::string address)
-    : exposer_(std::move(exposer)),
-      metrics_(std::move(metrics)),
-      address_(std::move(address)) {}
-
-MetricsServer::~MetricsServer() = default;
-
-absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(
-    absl::string_view listen,
-    std::shared_ptr<prometheus::Collectable> metrics) {
-  absl::StatusOr<HostPort> address = ParseMetricsListen(listen);
-  if (!address.ok()) {
-    return address.status();
-  }
-  // civetweb neither resolves names nor says why it cannot bind: resolve and
-  // try the port here, so the error names the cause.
-  absl::StatusOr<std::string> numeric = BindableAddress(listen, *address);
-  if (!numeric.ok()) {
-    return numeric.status();
-  }
-  std::unique_ptr<prometheus::Exposer> exposer;
-  try {
-    exposer = std::make_unique<prometheus::Exposer>(std::vector<std::string>{
-        "listening_ports", absl::StrCat(*numeric, ":", address->port),
-        "num_threads", kMetricsThreads, "request_timeout_ms",
-        kRequestTimeoutMs});
-  } catch (const std::exception& error) {
-    // The port was taken between our check and civetweb's bind.
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--metrics_listen: cannot listen on ", listen, ": ", error.what()));
-  }
-  const std::vector<int> ports = exposer->GetListeningPorts();
-  if (ports.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--metrics_listen: cannot listen on ", listen, ": no port bound"));
-  }
-  exposer->RegisterCollectable(metrics);
-  return std::unique_ptr<MetricsServer>(
-      new MetricsServer(std::move(exposer), std::move(metrics),
-                        absl::StrCat(address->host, ":", ports.front())));
 }
 
 }  // namespace asyncgrpc

@@ -28,9 +28,7 @@
 //       "sync", [&pool] { return pool.Stats(); });
 //   creators.push_back(NewMetricsInterceptorFactory(metrics));
 //   builder.experimental().SetInterceptorCreators(std::move(creators));
-//   absl::StatusOr<std::unique_ptr<MetricsServer>> server =
-//       MetricsServer::Start("127.0.0.1:0", metrics);
-//   std::cout << "metrics on " << (*server)->address();  // the real port
+//   (then common/metrics_server.h serves them at /metrics)
 #pragma once
 
 #include <grpcpp/support/server_interceptor.h>
@@ -50,10 +48,6 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-
-namespace prometheus {
-class Exposer;
-}  // namespace prometheus
 
 namespace asyncgrpc {
 
@@ -91,16 +85,6 @@ int LatencyBucket(absl::Duration elapsed);
 
 // The "Threads:" value of a /proc/<pid>/status text; nullopt without one.
 std::optional<int> ThreadCountFromProcStatus(absl::string_view status);
-
-// --metrics_listen's value split into host and port: INVALID_ARGUMENT naming
-// the flag unless it is HOST:PORT with a port in 0..65535 and a host that is
-// an IPv4 address or a name (Debian's civetweb, under prometheus-cpp's
-// Exposer, has no IPv6).
-struct HostPort {
-  std::string host;
-  int port = 0;
-};
-absl::StatusOr<HostPort> ParseMetricsListen(absl::string_view listen);
 
 // The counters and histograms, and the families a scrape shows. Thread-safe.
 class ServiceMetrics final : public prometheus::Collectable {
@@ -146,32 +130,5 @@ class ServiceMetrics final : public prometheus::Collectable {
 // ends without one). Calls are timed from when gRPC hands them to the server.
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
 NewMetricsInterceptorFactory(std::shared_ptr<ServiceMetrics> metrics);
-
-// The HTTP endpoint: prometheus-cpp's Exposer (civetweb) serving
-// `metrics.Collect()` at /metrics. Stops serving when destroyed.
-class MetricsServer {
- public:
-  // Listens on `listen` (HOST:PORT, port 0 picks a free one). INVALID_ARGUMENT
-  // naming --metrics_listen, in one line, when the value is malformed, the host
-  // does not resolve to an IPv4 address or the port cannot be bound.
-  static absl::StatusOr<std::unique_ptr<MetricsServer>> Start(
-      absl::string_view listen,
-      std::shared_ptr<prometheus::Collectable> metrics);
-  ~MetricsServer();
-  MetricsServer(const MetricsServer&) = delete;
-  MetricsServer& operator=(const MetricsServer&) = delete;
-
-  // HOST:PORT as given, with the port actually bound.
-  const std::string& address() const { return address_; }
-
- private:
-  MetricsServer(std::unique_ptr<prometheus::Exposer> exposer,
-                std::shared_ptr<prometheus::Collectable> metrics,
-                std::string address);
-
-  std::unique_ptr<prometheus::Exposer> exposer_;
-  std::shared_ptr<prometheus::Collectable> metrics_;
-  std::string address_;
-};
 
 }  // namespace asyncgrpc

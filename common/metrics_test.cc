@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/notification.h"
+#include "common/metrics_server.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 

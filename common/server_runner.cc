@@ -28,6 +28,7 @@
 #include "common/base/flags.h"
 #include "common/base/status_macros.h"
 #include "common/db_probe.h"
+#include "common/metrics_server.h"
 #include "common/service_config.h"
 #include "grpc/health/v1/health.pb.h"
 

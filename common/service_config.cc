@@ -12,7 +12,7 @@
 #include "absl/strings/str_replace.h"
 #include "common/base/flags.h"
 #include "common/base/pem_file.h"
-#include "common/metrics.h"
+#include "common/metrics_server.h"
 
 ABSL_FLAG(std::string, db, "",
           "libpq connection URI or key=value string; empty means "
