@@ -30,6 +30,7 @@
 #include "common/queries.h"
 #include "common/service_config.h"
 #include "gtest/gtest.h"
+#include "tests/support/locked_items_test.h"
 #include "tests/support/postgres_cluster.h"
 #include "tests/support/wait.h"
 
@@ -37,19 +38,13 @@ namespace asyncgrpc::sync {
 namespace {
 
 using ::asyncgrpc::testing::HeldConnection;
+using ::asyncgrpc::testing::LockedItemsTest;
 using ::asyncgrpc::testing::PostgresCluster;
+using ::asyncgrpc::testing::UriWithLockTimeout;
 using ::asyncgrpc::testing::WaitFor;
 
 // Bounds every wait of a test for something the pool should do promptly.
 constexpr absl::Duration kPatience = absl::Seconds(10);
-
-// The cluster's URI with a lock_timeout, so that a query the pool fails to
-// cancel still ends (with SQLSTATE 55P03, which no test expects) instead of
-// hanging the test.
-std::string UriWithSafetyNet(const std::string& uri) {
-  return absl::StrCat(uri, absl::StrContains(uri, '?') ? "&" : "?",
-                      "options=-c%20lock_timeout%3D20s");
-}
 
 // A GetItem call's outcome: the id of the row it returned, or why not.
 absl::StatusOr<int64_t> ItemIdOf(absl::StatusOr<PgResultPtr> result,
@@ -134,43 +129,20 @@ std::string Text(const absl::StatusOr<int64_t>& result) {
 
 // One cluster for the suite; every test makes its own pool, whose sessions
 // carry an application_name of their own.
-class ConnectionPoolTest : public ::testing::Test {
+class ConnectionPoolTest : public LockedItemsTest {
  protected:
-  static void SetUpTestSuite() {
-    auto cluster = PostgresCluster::StartPrivate();
-    ASSERT_TRUE(cluster.ok()) << cluster.status();
-    cluster_ = std::move(cluster).value().release();
-  }
-  static void TearDownTestSuite() {
-    delete cluster_;
-    cluster_ = nullptr;
-  }
-
   void SetUp() override {
-    ASSERT_NE(cluster_, nullptr) << "the suite's cluster did not start";
+    LockedItemsTest::SetUp();
     application_name_ = absl::StrCat("connection_pool_test_", ++pools_);
-    auto locker = HeldConnection::Connect(cluster_->uri());
-    ASSERT_TRUE(locker.ok()) << locker.status();
-    locker_ = *std::move(locker);
-    auto observer = HeldConnection::Connect(cluster_->uri());
-    ASSERT_TRUE(observer.ok()) << observer.status();
-    observer_ = *std::move(observer);
   }
 
   DbPoolConfig Config(int size) const {
     DbPoolConfig config;
-    config.db = {.conninfo = UriWithSafetyNet(cluster_->uri()),
+    config.db = {.conninfo = UriWithLockTimeout(cluster().uri()),
                  .application_name = application_name_};
     config.size = size;
     return config;
   }
-
-  // Makes the pool's queries on items block until Unlock().
-  void Lock() {
-    ASSERT_TRUE(
-        locker_->Exec("BEGIN; LOCK TABLE items IN ACCESS EXCLUSIVE MODE").ok());
-  }
-  void Unlock() { ASSERT_TRUE(locker_->Exec("ROLLBACK").ok()); }
 
   // The pool's sessions (by application_name) whose wait_event_type is
   // `wait_event_type` (any if empty); -1 if the server cannot be asked.
@@ -181,12 +153,12 @@ class ConnectionPoolTest : public ::testing::Test {
     if (!wait_event_type.empty()) {
       absl::StrAppend(&sql, " AND wait_event_type = '", wait_event_type, "'");
     }
-    auto rows = observer_->Query(sql);
+    auto rows = observer().Query(sql);
     return rows.ok() ? std::stoi((*rows)[0][0]) : -1;
   }
   // The server pid of the pool's only session ("" unless there is one).
   std::string OnlySessionPid() {
-    auto rows = observer_->Query(absl::StrCat(
+    auto rows = observer().Query(absl::StrCat(
         "SELECT pid FROM pg_stat_activity WHERE application_name = '",
         application_name_, "'"));
     return rows.ok() && rows->size() == 1 ? (*rows)[0][0] : "";
@@ -195,14 +167,10 @@ class ConnectionPoolTest : public ::testing::Test {
     return WaitFor([&] { return Sessions("Lock") == count; }, kPatience);
   }
 
-  static PostgresCluster* cluster_;
   static int pools_;
   std::string application_name_;
-  std::unique_ptr<HeldConnection> locker_;
-  std::unique_ptr<HeldConnection> observer_;
 };
 
-PostgresCluster* ConnectionPoolTest::cluster_ = nullptr;
 int ConnectionPoolTest::pools_ = 0;
 
 TEST_F(ConnectionPoolTest, ExecuteReturnsTheRowsOfItsQuery) {
@@ -458,7 +426,7 @@ TEST(ConnectionPoolOutageTest, StoppedDatabaseFailsFastThenServesAfterBackoff) {
   auto cluster = PostgresCluster::StartPrivate();
   ASSERT_TRUE(cluster.ok()) << cluster.status();
   DbPoolConfig config;
-  config.db = {.conninfo = UriWithSafetyNet((*cluster)->uri()),
+  config.db = {.conninfo = UriWithLockTimeout((*cluster)->uri()),
                .application_name = "connection_pool_outage_test"};
   config.size = 2;
   config.reconnect_backoff = absl::Seconds(3);

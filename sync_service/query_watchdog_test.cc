@@ -25,6 +25,7 @@
 #include "common/pg_connection.h"
 #include "gtest/gtest.h"
 #include "libpq-fe.h"
+#include "tests/support/locked_items_test.h"
 #include "tests/support/postgres_cluster.h"
 #include "tests/support/wait.h"
 
@@ -32,7 +33,8 @@ namespace asyncgrpc::sync {
 namespace {
 
 using ::asyncgrpc::testing::HeldConnection;
-using ::asyncgrpc::testing::PostgresCluster;
+using ::asyncgrpc::testing::LockedItemsTest;
+using ::asyncgrpc::testing::UriWithLockTimeout;
 using ::asyncgrpc::testing::WaitFor;
 
 // Bounds every wait of a test for something that should happen promptly.
@@ -107,38 +109,14 @@ struct CancelFlag {
 };
 
 // One cluster for the suite.
-class QueryWatchdogTest : public ::testing::Test {
+class QueryWatchdogTest : public LockedItemsTest {
  protected:
-  static void SetUpTestSuite() {
-    auto cluster = PostgresCluster::StartPrivate();
-    ASSERT_TRUE(cluster.ok()) << cluster.status();
-    cluster_ = std::move(cluster).value().release();
-  }
-  static void TearDownTestSuite() {
-    delete cluster_;
-    cluster_ = nullptr;
-  }
-
-  void SetUp() override {
-    ASSERT_NE(cluster_, nullptr) << "the suite's cluster did not start";
-    auto locker = HeldConnection::Connect(cluster_->uri());
-    ASSERT_TRUE(locker.ok()) << locker.status();
-    locker_ = *std::move(locker);
-    auto observer = HeldConnection::Connect(cluster_->uri());
-    ASSERT_TRUE(observer.ok()) << observer.status();
-    observer_ = *std::move(observer);
-  }
-
   // A connection for watched queries, with its cancel handle. Its
   // lock_timeout makes a query the watchdog fails to cancel end anyway, with
   // SQLSTATE 55P03 rather than 57014, instead of hanging the test.
   PGconn* Connect() {
-    const DbOptions options = {
-        .conninfo =
-            absl::StrCat(cluster_->uri(),
-                         absl::StrContains(cluster_->uri(), '?') ? "&" : "?",
-                         "options=-c%20lock_timeout%3D20s"),
-        .application_name = "query_watchdog_test"};
+    const DbOptions options = {.conninfo = UriWithLockTimeout(cluster().uri()),
+                               .application_name = "query_watchdog_test"};
     absl::StatusOr<PgConnPtr> conn =
         ConnectWithin(options, absl::Now() + kPatience);
     EXPECT_TRUE(conn.ok()) << conn.status();
@@ -154,15 +132,9 @@ class QueryWatchdogTest : public ::testing::Test {
     return nullptr;
   }
 
-  void Lock() {
-    ASSERT_TRUE(
-        locker_->Exec("BEGIN; LOCK TABLE items IN ACCESS EXCLUSIVE MODE").ok());
-  }
-  void Unlock() { ASSERT_TRUE(locker_->Exec("ROLLBACK").ok()); }
-
   // Whether `conn`'s query waits for a lock on the server right now.
   bool WaitsForLock(PGconn* conn) {
-    auto rows = observer_->Query(
+    auto rows = observer().Query(
         absl::StrCat("SELECT count(*) FROM pg_stat_activity WHERE pid = ",
                      PQbackendPID(conn), " AND wait_event_type = 'Lock'"));
     return rows.ok() && (*rows)[0][0] == "1";
@@ -186,15 +158,10 @@ class QueryWatchdogTest : public ::testing::Test {
     EXPECT_TRUE(watch.Fired());
   }
 
-  static PostgresCluster* cluster_;
-  std::unique_ptr<HeldConnection> locker_;
-  std::unique_ptr<HeldConnection> observer_;
   // The connections of Connect() and their cancel handles.
   std::vector<CancelPtr> cancels_;
   std::vector<PgConnPtr> conns_;
 };
-
-PostgresCluster* QueryWatchdogTest::cluster_ = nullptr;
 
 TEST_F(QueryWatchdogTest, QueryBlockedPastItsDeadlineIsCancelled) {
   QueryWatchdog watchdog;
