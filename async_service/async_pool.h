@@ -4,8 +4,9 @@
 // loop's thread. Its verbs are the sync service's ConnectionPool's.
 //
 //   AsyncPool pool(options);
-//   pool.Submit(request, upstream_delay);   // request->on_complete runs later,
-//   once pool.Cancel(request, absl::CancelledError("..."));
+//   pool.Warm(absl::Now() + options.pool.connect_timeout);
+//   pool.Submit(request, upstream_delay);  // request->on_complete runs later, once
+//   pool.Cancel(request, absl::CancelledError("..."));
 //   DbPoolStats stats = pool.Stats();       // for /metrics
 #pragma once
 

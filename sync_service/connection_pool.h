@@ -5,8 +5,9 @@
 // with UNAVAILABLE until a reconnect succeeds.
 //
 //   ConnectionPool pool(config.pool);
-//   absl::StatusOr<PgResultPtr> result = pool.Execute(query, {.deadline = ...,
-//   .is_cancelled = ...});
+//   pool.Warm(absl::Now() + config.pool.connect_timeout);
+//   absl::StatusOr<PgResultPtr> result =
+//       pool.Execute(query, {.deadline = ..., .is_cancelled = ...});
 //   DbPoolStats stats = pool.Stats();  // for /metrics, from any thread
 #pragma once
 

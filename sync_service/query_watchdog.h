@@ -11,9 +11,9 @@
 //
 //   QueryWatchdog watchdog;
 //   {
-//     QueryWatchdog::Watch watch = watchdog.Start(cancel, deadline,
-//     is_cancelled); PQexecPrepared(...);  // returns early with SQLSTATE 57014
-//     if cancelled
+//     QueryWatchdog::Watch watch =
+//         watchdog.Start(cancel, deadline, is_cancelled);
+//     PQexecPrepared(...);  // returns early with SQLSTATE 57014 if cancelled
 //   }
 #pragma once
 
