@@ -1,7 +1,7 @@
 // Does the Dockerfile's runtime stage install every shared library the binaries need?
 //
-// The image cannot be built on the development machines (no Docker Hub), so this answers the
-// question on the host instead, which is the same Debian 12: `ldd` on the binaries this build
+// Where the image cannot be built (no buildah, not root: ctest container_image skips), this still
+// answers the question, on the host, which is the same Debian 12: `ldd` on the binaries this build
 // made, `dpkg -S` for the package owning each library, and `apt-cache depends --recurse` for what
 // the runtime stage's `apt-get install` list brings in. A library whose package is outside that
 // closure would be missing in the image.
