@@ -106,8 +106,11 @@ void EventLoop::WatchFd(int fd, uint32_t events, FdCallback callback) {
     watches_.emplace(fd, Watch{events, std::move(callback)});
     return;
   }
+  // ENOENT: the watched socket was closed and a new one got its number.
   if (it->second.events != events &&
-      epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &event) != 0) {
+      epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &event) != 0 &&
+      (errno != ENOENT ||
+       epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event) != 0)) {
     Fatal("epoll_ctl(MOD)");
   }
   it->second = Watch{events, std::move(callback)};
@@ -118,6 +121,8 @@ void EventLoop::UnwatchFd(int fd) {
     epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
   }
 }
+
+void EventLoop::ForgetFd(int fd) { watches_.erase(fd); }
 
 void EventLoop::RunPostedTasks() {
   uint64_t count;

@@ -48,6 +48,11 @@ class EventLoop {
   // Adds or replaces the watch on `fd` (EPOLLIN / EPOLLOUT).
   void WatchFd(int fd, uint32_t events, FdCallback callback);
   void UnwatchFd(int fd);
+  // Drops the watch on an `fd` that is already closed (libpq closes a
+  // connection's socket itself when it fails). Closing took it out of epoll,
+  // and its number may already belong to a new socket, maybe another
+  // thread's: no epoll call may name it.
+  void ForgetFd(int fd);
 
  private:
   struct Watch {

@@ -137,6 +137,47 @@ TEST(EventLoopTest, WatchesFileDescriptorsUntilUnwatched) {
   close(fd);
 }
 
+// libpq closes a failed connection's socket itself, and a new socket may get
+// its number: the loop must watch that one afresh, whether the old watch was
+// forgotten (ForgetFd) or is replaced with other events (epoll said ENOENT).
+TEST(EventLoopTest, WatchesANewSocketThatReusesAClosedOnesNumber) {
+  EventLoop loop;
+  auto run = [&loop](std::function<void()> task) {
+    absl::Notification done;
+    loop.Post([&] {
+      task();
+      done.Notify();
+    });
+    done.WaitForNotification();
+  };
+  auto noop = [](uint32_t) {};
+  for (const bool forget : {true, false}) {
+    SCOPED_TRACE(forget ? "ForgetFd" : "watch replaced");
+    const int old_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    ASSERT_GE(old_fd, 0);
+    run([&] { loop.WatchFd(old_fd, EPOLLIN, noop); });
+    close(old_fd);
+    if (forget) {
+      run([&] { loop.ForgetFd(old_fd); });
+    }
+    const int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    ASSERT_EQ(fd, old_fd) << "the kernel gives out the lowest free number";
+    absl::Notification readable;
+    run([&] {
+      loop.WatchFd(fd, forget ? EPOLLIN : EPOLLIN | EPOLLPRI, [&](uint32_t) {
+        uint64_t value;
+        (void)!read(fd, &value, sizeof(value));
+        readable.Notify();
+      });
+    });
+    uint64_t one = 1;
+    ASSERT_EQ(write(fd, &one, sizeof(one)), static_cast<ssize_t>(sizeof(one)));
+    EXPECT_TRUE(readable.WaitForNotificationWithTimeout(absl::Seconds(10)));
+    run([&] { loop.UnwatchFd(fd); });
+    close(fd);
+  }
+}
+
 TEST(EventLoopTest, DeferredCallbacksRunOnceTheTurnIsOver) {
   EventLoop loop;
   std::vector<std::string> seen;

@@ -42,10 +42,11 @@ void LoopPool::StartConnect(int index) {
 
 void LoopPool::WatchConnecting(int index, PostgresPollingStatusType polling) {
   Connection& c = connections_[index];
-  // libpq may switch sockets while it tries the host's addresses in turn.
+  // libpq may switch sockets while it tries the host's addresses in turn,
+  // closing the one it leaves.
   const int fd = PQsocket(c.conn.get());
   if (c.fd != fd && c.fd >= 0) {
-    loop_.UnwatchFd(c.fd);
+    loop_.ForgetFd(c.fd);
   }
   c.fd = fd;
   c.watching = 0;  // the connect callback, not OnSocket
@@ -171,7 +172,13 @@ void LoopPool::ConnectionLost(int index, const absl::Status& status) {
 void LoopPool::CloseConnection(int index) {
   Connection& c = connections_[index];
   if (c.fd >= 0) {
-    loop_.UnwatchFd(c.fd);
+    // A failed connection's socket may be closed already (libpq then says
+    // -1), its number reused by another loop's new socket.
+    if (c.conn != nullptr && PQsocket(c.conn.get()) == c.fd) {
+      loop_.UnwatchFd(c.fd);
+    } else {
+      loop_.ForgetFd(c.fd);
+    }
     c.fd = -1;
   }
   c.watching = 0;
