@@ -53,15 +53,9 @@ int main(int argc, char** argv) {
   const std::unique_ptr<const MemoryItems> memory =
       MemoryItems::LoadIfRequestedOrExit(config);
   async::ItemServiceImpl service(pool, config.upstream_delay, memory.get());
-  const absl::Status status =
-      RunServer(service, config.pool.db,
-                {.listen = absl::GetFlag(FLAGS_listen),
-                 .shutdown_grace = config.shutdown_grace,
-                 .health_check_interval = config.health_check_interval,
-                 .on_drain = [&pool] { pool.StopWaiters(); },
-                 .metrics_listen = config.metrics_listen,
-                 .metrics_service = "async",
-                 .db_pool_stats = [&pool] { return pool.Stats(); }});
+  const absl::Status status = RunServer(
+      service, config.pool.db,
+      PoolServerOptions(config, absl::GetFlag(FLAGS_listen), "async", pool));
   if (!status.ok()) {
     ExitWithUsageError(status.message());
   }

@@ -7,18 +7,22 @@
 //   int main(int argc, char** argv) {
 //     BlockTerminationSignals();  // before any thread starts
 //     ...
-//     absl::Status status = RunServer(service, config.db, options);
+//     ServerOptions options =
+//         PoolServerOptions(config, absl::GetFlag(FLAGS_listen), "sync", pool);
+//     absl::Status status = RunServer(service, config.pool.db, options);
 #pragma once
 
 #include <grpcpp/server_builder.h>
 
 #include <functional>
 #include <string>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "common/metrics.h"
 #include "common/pg_connection.h"
+#include "common/service_config.h"
 
 namespace asyncgrpc {
 
@@ -41,6 +45,23 @@ struct ServerOptions {
   // server's thread, so it must be thread-safe).
   std::function<DbPoolStats()> db_pool_stats;
 };
+
+// The options both services give RunServer: the shared flags' values from
+// `config`, and their pool's part: draining fails the calls still waiting for
+// a connection (StopWaiters), the gauges sample its Stats(). `Pool` is
+// sync::ConnectionPool or async::AsyncPool, which share those verbs. The
+// pool must outlive RunServer.
+template <typename Pool>
+ServerOptions PoolServerOptions(const ServiceConfig& config, std::string listen,
+                                std::string metrics_service, Pool& pool) {
+  return {.listen = std::move(listen),
+          .shutdown_grace = config.shutdown_grace,
+          .health_check_interval = config.health_check_interval,
+          .on_drain = [&pool] { pool.StopWaiters(); },
+          .metrics_listen = config.metrics_listen,
+          .metrics_service = std::move(metrics_service),
+          .db_pool_stats = [&pool] { return pool.Stats(); }};
+}
 
 // Blocks SIGTERM and SIGINT in the calling thread and every thread it starts
 // later, so RunServer can wait for them synchronously. Call first thing in

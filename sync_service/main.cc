@@ -49,24 +49,16 @@ int main(int argc, char** argv) {
   const std::unique_ptr<const MemoryItems> memory =
       MemoryItems::LoadIfRequestedOrExit(config);
   sync::ItemServiceImpl service(pool, config.upstream_delay, memory.get());
-  const absl::Status status =
-      RunServer(service, config.pool.db,
-                {.listen = absl::GetFlag(FLAGS_listen),
-                 .shutdown_grace = config.shutdown_grace,
-                 .health_check_interval = config.health_check_interval,
-                 .on_drain = [&pool] { pool.StopWaiters(); },
-                 .configure_builder =
-                     [&](grpc::ServerBuilder& builder) {
-                       grpc::ResourceQuota quota("sync_service");
-                       quota.SetMaxThreads(max_threads);
-                       builder.SetResourceQuota(quota);
-                       builder.SetSyncServerOption(
-                           grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
-                           max_pollers);
-                     },
-                 .metrics_listen = config.metrics_listen,
-                 .metrics_service = "sync",
-                 .db_pool_stats = [&pool] { return pool.Stats(); }});
+  ServerOptions options =
+      PoolServerOptions(config, absl::GetFlag(FLAGS_listen), "sync", pool);
+  options.configure_builder = [&](grpc::ServerBuilder& builder) {
+    grpc::ResourceQuota quota("sync_service");
+    quota.SetMaxThreads(max_threads);
+    builder.SetResourceQuota(quota);
+    builder.SetSyncServerOption(
+        grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, max_pollers);
+  };
+  const absl::Status status = RunServer(service, config.pool.db, options);
   if (!status.ok()) {
     ExitWithUsageError(status.message());
   }
