@@ -1,14 +1,9 @@
 #include "common/metrics_server.h"
 
-#include <netdb.h>
-#include <netinet/in.h>
 #include <prometheus/exposer.h>
-#include <string.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <exception>
 #include <vector>
 
@@ -16,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/bindable_address.h"
 
 namespace asyncgrpc {
 namespace {
@@ -25,53 +21,21 @@ namespace {
 constexpr char kRequestTimeoutMs[] = "10000";
 constexpr char kMetricsThreads[] = "2";
 
-// The IPv4 address `host` resolves to first, numeric, that can be bound with
-// `port`; INVALID_ARGUMENT naming the flag otherwise.
+// The IPv4 address `address.host` resolves to first, numeric, that can be
+// bound with its port; INVALID_ARGUMENT naming the flag otherwise.
 absl::StatusOr<std::string> BindableAddress(absl::string_view listen,
                                             const HostPort& address) {
-  addrinfo hints = {};
-  hints.ai_family = AF_INET;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE;
-  addrinfo* addresses = nullptr;
-  const std::string port = absl::StrCat(address.port);
-  if (const int error =
-          getaddrinfo(address.host.c_str(), port.c_str(), &hints, &addresses);
-      error != 0) {
+  absl::StatusOr<std::string> numeric =
+      FirstBindableAddress(address.host, absl::StrCat(address.port), AF_INET);
+  if (absl::IsNotFound(numeric.status())) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--metrics_listen: cannot listen on ", listen, ": cannot resolve \"",
-        address.host, "\" to an IPv4 address: ", gai_strerror(error)));
+        address.host, "\" to an IPv4 address: ", numeric.status().message()));
   }
-  std::string failure = "no address";
-  std::string numeric;
-  for (addrinfo* candidate = addresses; candidate != nullptr && numeric.empty();
-       candidate = candidate->ai_next) {
-    const int fd =
-        socket(candidate->ai_family, candidate->ai_socktype | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-      failure = strerror(errno);
-      continue;
-    }
-    // As civetweb does: a port left in TIME_WAIT is fine.
-    const int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (bind(fd, candidate->ai_addr, candidate->ai_addrlen) == 0) {
-      char text[NI_MAXHOST] = {};
-      if (getnameinfo(candidate->ai_addr, candidate->ai_addrlen, text,
-                      sizeof(text), nullptr, 0, NI_NUMERICHOST) == 0) {
-        numeric = text;
-      } else {
-        failure = "cannot print the address";
-      }
-    } else {
-      failure = strerror(errno);
-    }
-    close(fd);
-  }
-  freeaddrinfo(addresses);
-  if (numeric.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--metrics_listen: cannot listen on ", listen, ": ", failure));
+  if (!numeric.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--metrics_listen: cannot listen on ", listen, ": ",
+                     numeric.status().message()));
   }
   return numeric;
 }

@@ -5,8 +5,6 @@
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server.h>
-#include <netdb.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -27,6 +25,7 @@
 #include "absl/synchronization/notification.h"
 #include "common/base/flags.h"
 #include "common/base/status_macros.h"
+#include "common/bindable_address.h"
 #include "common/db_probe.h"
 #include "common/metrics_server.h"
 #include "common/service_config.h"
@@ -118,41 +117,16 @@ absl::Status CheckCanListen(const std::string& listen) {
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
     host = host.substr(1, host.size() - 2);
   }
-  addrinfo hints = {};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE;
-  addrinfo* addresses = nullptr;
-  if (const int error =
-          getaddrinfo(host.c_str(), port.c_str(), &hints, &addresses);
-      error != 0) {
+  const absl::StatusOr<std::string> bindable =
+      FirstBindableAddress(host, port, AF_UNSPEC);
+  if (absl::IsNotFound(bindable.status())) {
     return absl::InvalidArgumentError(
         absl::StrCat("cannot listen on ", listen, ": cannot resolve \"", host,
-                     "\": ", gai_strerror(error)));
+                     "\": ", bindable.status().message()));
   }
-  std::string failure = "no address";
-  bool bound = false;
-  for (addrinfo* address = addresses; address != nullptr && !bound;
-       address = address->ai_next) {
-    const int fd =
-        socket(address->ai_family, address->ai_socktype | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-      failure = strerror(errno);
-      continue;
-    }
-    // As gRPC does: a port left in TIME_WAIT is fine.
-    const int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    bound = bind(fd, address->ai_addr, address->ai_addrlen) == 0;
-    if (!bound) {
-      failure = strerror(errno);
-    }
-    close(fd);
-  }
-  freeaddrinfo(addresses);
-  if (!bound) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("cannot listen on ", listen, ": ", failure));
+  if (!bindable.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cannot listen on ", listen, ": ", bindable.status().message()));
   }
   return absl::OkStatus();
 }
