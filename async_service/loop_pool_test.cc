@@ -11,13 +11,12 @@
 #include "absl/synchronization/notification.h"
 #include "common/item_results.h"
 #include "gtest/gtest.h"
-#include "tests/support/postgres_cluster.h"
+#include "tests/support/locked_items_test.h"
 
 namespace asyncgrpc::async {
 namespace {
 
-using ::asyncgrpc::testing::HeldConnection;
-using ::asyncgrpc::testing::PostgresCluster;
+using ::asyncgrpc::testing::LockedItemsTest;
 
 // One GetItem request and what it completed with.
 struct Call {
@@ -42,14 +41,8 @@ struct Call {
   absl::Notification done;
 };
 
-class LoopPoolTest : public ::testing::Test {
+class LoopPoolTest : public LockedItemsTest {
  protected:
-  void SetUp() override {
-    auto cluster = PostgresCluster::StartPrivate();
-    ASSERT_TRUE(cluster.ok()) << cluster.status();
-    cluster_ = *std::move(cluster);
-  }
-
   void TearDown() override {
     if (pool_ != nullptr) {
       RunOnLoop([this] { pool_->Close(absl::UnavailableError("test over")); });
@@ -60,7 +53,7 @@ class LoopPoolTest : public ::testing::Test {
 
   void StartPool(int connections, int pipeline_depth) {
     LoopPool::Options options;
-    options.pool.db = {.conninfo = cluster_->uri(),
+    options.pool.db = {.conninfo = cluster().uri(),
                        .application_name = "loop_pool_test"};
     options.pool.size = connections;
     options.connections = connections;
@@ -96,7 +89,6 @@ class LoopPoolTest : public ::testing::Test {
     });
   }
 
-  std::unique_ptr<PostgresCluster> cluster_;
   Canceller canceller_;
   std::unique_ptr<EventLoop> loop_;
   std::unique_ptr<LoopPool> pool_;
@@ -121,10 +113,7 @@ TEST_F(LoopPoolTest, QueriesOfOneTurnAllGetTheirOwnAnswers) {
 
 TEST_F(LoopPoolTest, BatchAbortedByACancelledQueryIsSentAgain) {
   StartPool(/*connections=*/1, /*pipeline_depth=*/8);
-  auto holder = HeldConnection::Connect(cluster_->uri());
-  ASSERT_TRUE(holder.ok()) << holder.status();
-  ASSERT_TRUE(
-      (*holder)->Exec("BEGIN; LOCK TABLE items IN ACCESS EXCLUSIVE MODE").ok());
+  Lock();
   // One batch: the first query waits on the lock until its deadline cancels
   // it on the server; PostgreSQL then skips the other two.
   Call first(25, absl::Milliseconds(300));
@@ -136,7 +125,7 @@ TEST_F(LoopPoolTest, BatchAbortedByACancelledQueryIsSentAgain) {
   // Give the cancel time to reach the server and abort the batch.
   absl::SleepFor(absl::Milliseconds(300));
   EXPECT_FALSE(second.done.HasBeenNotified()) << second.status;
-  ASSERT_TRUE((*holder)->Exec("ROLLBACK").ok());
+  Unlock();
   for (Call* call : {&second, &third}) {
     ASSERT_TRUE(call->done.WaitForNotificationWithTimeout(absl::Seconds(10)));
     EXPECT_TRUE(call->status.ok()) << call->id << ": " << call->status;
@@ -149,10 +138,7 @@ TEST_F(LoopPoolTest, BatchAbortedByACancelledQueryIsSentAgain) {
 // already sent finishes.
 TEST_F(LoopPoolTest, StopWaitersFailsWaitingAndNewRequestsNotTheRunningOne) {
   StartPool(/*connections=*/1, /*pipeline_depth=*/1);
-  auto holder = HeldConnection::Connect(cluster_->uri());
-  ASSERT_TRUE(holder.ok()) << holder.status();
-  ASSERT_TRUE(
-      (*holder)->Exec("BEGIN; LOCK TABLE items IN ACCESS EXCLUSIVE MODE").ok());
+  Lock();
   Call running(25, absl::Seconds(20));
   Call waiting(26, absl::Seconds(20));
   SubmitTogether({&running, &waiting});
@@ -170,7 +156,7 @@ TEST_F(LoopPoolTest, StopWaitersFailsWaitingAndNewRequestsNotTheRunningOne) {
   EXPECT_TRUE(absl::IsUnavailable(late.status)) << late.status;
 
   EXPECT_FALSE(running.done.HasBeenNotified()) << running.status;
-  ASSERT_TRUE((*holder)->Exec("ROLLBACK").ok());
+  Unlock();
   ASSERT_TRUE(running.done.WaitForNotificationWithTimeout(absl::Seconds(10)));
   EXPECT_TRUE(running.status.ok()) << running.status;
   EXPECT_EQ(running.returned_id, 25);

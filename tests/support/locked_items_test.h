@@ -1,5 +1,5 @@
-// A GoogleTest fixture for tests of a database layer (sync_service's pool and
-// watchdog): one private PostgreSQL cluster for the whole suite, a connection
+// A GoogleTest fixture for tests of a database layer (both services' pools,
+// the sync watchdog): one private PostgreSQL cluster for the whole suite, a connection
 // that holds the items table locked so that queries block until Unlock(), and
 // one to look at the server's sessions from outside.
 //
