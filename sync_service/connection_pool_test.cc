@@ -163,6 +163,21 @@ class ConnectionPoolTest : public LockedItemsTest {
         application_name_, "'"));
     return rows.ok() && rows->size() == 1 ? (*rows)[0][0] : "";
   }
+  // A warmed pool of one connection.
+  std::unique_ptr<ConnectionPool> PoolOfOne(absl::Duration acquire_timeout) {
+    DbPoolConfig config = Config(1);
+    config.acquire_timeout = acquire_timeout;
+    auto pool = std::make_unique<ConnectionPool>(config);
+    pool->Warm(absl::Now() + kPatience);
+    return pool;
+  }
+  // Locks the table and starts a call (id 25) that takes the pool's only
+  // connection and waits on the lock, so that the next call has to wait.
+  std::unique_ptr<BackgroundCall> OccupyTheConnection(ConnectionPool& pool) {
+    Lock();
+    return std::make_unique<BackgroundCall>(pool, 25,
+                                            WithTimeout(kPatience * 2));
+  }
   bool QueriesBlockedOnTheLock(int count) {
     return WaitFor([&] { return Sessions("Lock") == count; }, kPatience);
   }
@@ -214,111 +229,93 @@ TEST_F(ConnectionPoolTest, WarmOpensEveryConnectionAndStatsCountsTheBusyOne) {
 }
 
 TEST_F(ConnectionPoolTest, CallWaitsForTheConnectionToBeFreed) {
-  DbPoolConfig config = Config(1);
-  config.acquire_timeout = kPatience * 2;
-  ConnectionPool pool(config);
-  pool.Warm(absl::Now() + kPatience);
-  Lock();
-  BackgroundCall running(pool, 25, WithTimeout(kPatience * 2));
+  const std::unique_ptr<ConnectionPool> pool = PoolOfOne(kPatience * 2);
+  const std::unique_ptr<BackgroundCall> running = OccupyTheConnection(*pool);
   ASSERT_TRUE(QueriesBlockedOnTheLock(1));
-  BackgroundCall waiting(pool, 26, WithTimeout(kPatience * 2));
-  ASSERT_TRUE(WaitFor([&] { return pool.Stats().waiting == 1; }, kPatience));
+  BackgroundCall waiting(*pool, 26, WithTimeout(kPatience * 2));
+  ASSERT_TRUE(WaitFor([&] { return pool->Stats().waiting == 1; }, kPatience));
   EXPECT_FALSE(waiting.Done());
 
   Unlock();
-  ASSERT_TRUE(running.Wait());
+  ASSERT_TRUE(running->Wait());
   ASSERT_TRUE(waiting.Wait());
-  EXPECT_EQ(Text(running.result()), "id 25");
+  EXPECT_EQ(Text(running->result()), "id 25");
   EXPECT_EQ(Text(waiting.result()), "id 26");
-  EXPECT_EQ(Text(pool.Stats()), Text(DbPoolStats{.idle = 1}));
+  EXPECT_EQ(Text(pool->Stats()), Text(DbPoolStats{.idle = 1}));
 }
 
 TEST_F(ConnectionPoolTest, WaitGivesUpWithResourceExhaustedBeforeTheDeadline) {
-  DbPoolConfig config = Config(1);
-  config.acquire_timeout = kPatience * 2;  // The call's deadline is sooner.
-  ConnectionPool pool(config);
-  pool.Warm(absl::Now() + kPatience);
-  Lock();
-  BackgroundCall running(pool, 25, WithTimeout(kPatience * 2));
+  // The acquire timeout is longer than the call's deadline.
+  const std::unique_ptr<ConnectionPool> pool = PoolOfOne(kPatience * 2);
+  const std::unique_ptr<BackgroundCall> running = OccupyTheConnection(*pool);
   ASSERT_TRUE(QueriesBlockedOnTheLock(1));
 
   const absl::Time start = absl::Now();
   const absl::Time deadline = start + absl::Seconds(1);
-  absl::StatusOr<int64_t> result = GetItem(pool, 26, {.deadline = deadline});
+  absl::StatusOr<int64_t> result = GetItem(*pool, 26, {.deadline = deadline});
   const absl::Time end = absl::Now();
   EXPECT_TRUE(absl::IsResourceExhausted(result.status())) << result.status();
   // It waited (for four fifths of its time), then answered before its
   // deadline, so the client sees RESOURCE_EXHAUSTED, not its own timeout.
   EXPECT_GE(end - start, absl::Milliseconds(700));
   EXPECT_LT(end, deadline);
-  EXPECT_EQ(pool.Stats().waiting, 0);
-  EXPECT_FALSE(running.Done()) << "the running query was left alone";
+  EXPECT_EQ(pool->Stats().waiting, 0);
+  EXPECT_FALSE(running->Done()) << "the running query was left alone";
 
   Unlock();
-  ASSERT_TRUE(running.Wait());
-  EXPECT_EQ(Text(running.result()), "id 25");
+  ASSERT_TRUE(running->Wait());
+  EXPECT_EQ(Text(running->result()), "id 25");
 }
 
 TEST_F(ConnectionPoolTest, AcquireTimeoutBoundsTheWaitOfACallWithNoDeadline) {
-  DbPoolConfig config = Config(1);
-  config.acquire_timeout = absl::Milliseconds(300);
-  ConnectionPool pool(config);
-  pool.Warm(absl::Now() + kPatience);
-  Lock();
-  BackgroundCall running(pool, 25, WithTimeout(kPatience * 2));
+  const std::unique_ptr<ConnectionPool> pool =
+      PoolOfOne(absl::Milliseconds(300));
+  const std::unique_ptr<BackgroundCall> running = OccupyTheConnection(*pool);
   ASSERT_TRUE(QueriesBlockedOnTheLock(1));
 
   const absl::Time start = absl::Now();
-  absl::StatusOr<int64_t> result = GetItem(pool, 26, CallContext{});
+  absl::StatusOr<int64_t> result = GetItem(*pool, 26, CallContext{});
   EXPECT_TRUE(absl::IsResourceExhausted(result.status())) << result.status();
   EXPECT_GE(absl::Now() - start, absl::Milliseconds(300));
   EXPECT_LT(absl::Now() - start, absl::Seconds(3));
 
   Unlock();
-  ASSERT_TRUE(running.Wait());
-  EXPECT_EQ(Text(running.result()), "id 25");
+  ASSERT_TRUE(running->Wait());
+  EXPECT_EQ(Text(running->result()), "id 25");
 }
 
 TEST_F(ConnectionPoolTest, StopWaitersFailsWaitingAndNewCallsNotTheRunningOne) {
-  DbPoolConfig config = Config(1);
-  config.acquire_timeout = kPatience * 2;
-  ConnectionPool pool(config);
-  pool.Warm(absl::Now() + kPatience);
-  Lock();
-  BackgroundCall running(pool, 25, WithTimeout(kPatience * 2));
+  const std::unique_ptr<ConnectionPool> pool = PoolOfOne(kPatience * 2);
+  const std::unique_ptr<BackgroundCall> running = OccupyTheConnection(*pool);
   ASSERT_TRUE(QueriesBlockedOnTheLock(1));
-  BackgroundCall waiting(pool, 26, WithTimeout(kPatience * 2));
-  ASSERT_TRUE(WaitFor([&] { return pool.Stats().waiting == 1; }, kPatience));
+  BackgroundCall waiting(*pool, 26, WithTimeout(kPatience * 2));
+  ASSERT_TRUE(WaitFor([&] { return pool->Stats().waiting == 1; }, kPatience));
 
-  pool.StopWaiters();
+  pool->StopWaiters();
   ASSERT_TRUE(waiting.Wait(absl::Seconds(2)));
   EXPECT_TRUE(absl::IsUnavailable(waiting.result().status()))
       << waiting.result().status();
   // A new call would have to wait: it fails at once.
   const absl::Time start = absl::Now();
-  absl::StatusOr<int64_t> late = GetItem(pool, 27, WithTimeout(kPatience));
+  absl::StatusOr<int64_t> late = GetItem(*pool, 27, WithTimeout(kPatience));
   EXPECT_TRUE(absl::IsUnavailable(late.status())) << late.status();
   EXPECT_LT(absl::Now() - start, absl::Seconds(1));
 
-  EXPECT_FALSE(running.Done());
+  EXPECT_FALSE(running->Done());
   Unlock();
-  ASSERT_TRUE(running.Wait());
-  EXPECT_EQ(Text(running.result()), "id 25") << "the running query finished";
+  ASSERT_TRUE(running->Wait());
+  EXPECT_EQ(Text(running->result()), "id 25") << "the running query finished";
   // Only waiting is refused: a call that finds a free connection still runs.
-  EXPECT_EQ(Text(GetItem(pool, 28, WithTimeout(kPatience))), "id 28");
+  EXPECT_EQ(Text(GetItem(*pool, 28, WithTimeout(kPatience))), "id 28");
 }
 
 TEST_F(ConnectionPoolTest, CancelledCallStopsWaitingForAConnection) {
-  DbPoolConfig config = Config(1);
-  config.acquire_timeout = kPatience * 2;
-  ConnectionPool pool(config);
-  pool.Warm(absl::Now() + kPatience);
-  Lock();
-  BackgroundCall running(pool, 25, WithTimeout(kPatience * 2));
+  const std::unique_ptr<ConnectionPool> pool = PoolOfOne(kPatience * 2);
+  const std::unique_ptr<BackgroundCall> running = OccupyTheConnection(*pool);
   ASSERT_TRUE(QueriesBlockedOnTheLock(1));
   auto cancelled = std::make_shared<std::atomic<bool>>(false);
-  BackgroundCall waiting(pool, 26, Cancellable(cancelled, kPatience * 2));
-  ASSERT_TRUE(WaitFor([&] { return pool.Stats().waiting == 1; }, kPatience));
+  BackgroundCall waiting(*pool, 26, Cancellable(cancelled, kPatience * 2));
+  ASSERT_TRUE(WaitFor([&] { return pool->Stats().waiting == 1; }, kPatience));
 
   const absl::Time cancel_time = absl::Now();
   cancelled->store(true);
@@ -326,12 +323,12 @@ TEST_F(ConnectionPoolTest, CancelledCallStopsWaitingForAConnection) {
   EXPECT_TRUE(absl::IsCancelled(waiting.result().status()))
       << waiting.result().status();
   EXPECT_LT(waiting.finished() - cancel_time, absl::Seconds(1));
-  EXPECT_EQ(pool.Stats().waiting, 0);
+  EXPECT_EQ(pool->Stats().waiting, 0);
 
-  EXPECT_FALSE(running.Done());
+  EXPECT_FALSE(running->Done());
   Unlock();
-  ASSERT_TRUE(running.Wait());
-  EXPECT_EQ(Text(running.result()), "id 25");
+  ASSERT_TRUE(running->Wait());
+  EXPECT_EQ(Text(running->result()), "id 25");
 }
 
 TEST_F(ConnectionPoolTest, CancelledCallStopsItsQueryAndKeepsTheConnection) {
