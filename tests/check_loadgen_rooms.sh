@@ -13,6 +13,7 @@ declare -A allowed=(
   [distributed]='core report'
   [server_metrics]='core'
   [process_cpu]='core'
+  [diff]='distributed'
 )
 bad=()
 for room in "${!allowed[@]}"; do
