@@ -1,15 +1,18 @@
 // loadgen: ramps load against gRPC ItemService targets and compares them side
 // by side: flags -> config (core/config.h) -> run (core/runner.h, with the
 // servers' metrics from server_metrics/ and CPU by process from process_cpu/)
-// -> outputs (report/). Two commands besides: `report` re-renders a report,
-// `merge` merges a distributed run's shards (distributed/).
+// -> outputs (report/). Three commands besides: `report` re-renders a report,
+// `merge` merges a distributed run's shards (distributed/), `diff` compares two
+// runs (diff/).
 //
 //   loadgen --target sync=127.0.0.1:50051 --target async=127.0.0.1:50052 \
 //       --users 10:200:10 --out DIR
 //   loadgen report DIR             re-renders DIR/report.html from results.json
 //   loadgen merge --out DIR IN...  merges the shards of a distributed run
+//   loadgen diff A B               compares two runs step by step
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +26,7 @@
 #include "loadgen/core/config.h"
 #include "loadgen/core/grpc_log.h"
 #include "loadgen/core/runner.h"
+#include "loadgen/diff/diff_command.h"
 #include "loadgen/distributed/framing.h"
 #include "loadgen/distributed/merge.h"
 #include "loadgen/distributed/merge_input.h"
@@ -113,6 +117,22 @@ ABSL_FLAG(std::vector<std::string>, cpu_pid, {},
           "in every step, NAME a --target's name (its server: the process) or "
           "db (a PostgreSQL postmaster: it and every backend it forks); "
           "loadgen's own is always recorded (repeatable)");
+ABSL_FLAG(std::string, slo, "",
+          "capacity under a service-level objective, e.g. "
+          "'p99<=50ms,errors<=0.1%' (p50, p90, p95, p99, p999, errors): after "
+          "the ramp, bisect between the last step that met it and the first "
+          "that missed it, each probe a full step; summary.capacity is the "
+          "highest load that met it");
+ABSL_FLAG(std::string, slo_precision, kDefaults.slo_precision,
+          "with --slo: stop the search once its bracket is within this share "
+          "of the load (\"5%\" or 0.05; at most 50%)");
+ABSL_FLAG(int, repeat, kDefaults.repeat,
+          "run each target's whole ramp (and search) N times, interleaved "
+          "across targets (A, B, A, B); the summary gives each point's median "
+          "and range, and with N >= 3 says where two targets differ");
+ABSL_FLAG(std::optional<double>, fail_on_regression, std::nullopt,
+          "loadgen diff A B: exit 1 when B is significantly worse than A by "
+          "more than this many percent at any step");
 
 namespace asyncgrpc::loadgen {
 namespace {
@@ -150,6 +170,9 @@ RunFlags RunFlagsFromCommandLine(int argc, char** argv) {
       .start_at = absl::GetFlag(FLAGS_start_at),
       .metrics_urls = absl::GetFlag(FLAGS_metrics_url),
       .cpu_pids = absl::GetFlag(FLAGS_cpu_pid),
+      .slo = absl::GetFlag(FLAGS_slo),
+      .slo_precision = absl::GetFlag(FLAGS_slo_precision),
+      .repeat = absl::GetFlag(FLAGS_repeat),
       .command =
           absl::StrJoin(std::vector<std::string>(argv, argv + argc), " "),
   };
@@ -282,7 +305,9 @@ int main(int argc, char** argv) {
       "DIR/results.json)\n"
       "  loadgen merge --out DIR INPUT...   (merge the shards of a "
       "distributed run: results.json files, directories holding one, or "
-      "logs with --print_results blocks)");
+      "logs with --print_results blocks)\n"
+      "  loadgen diff A B [--fail_on_regression PCT]   (compare two runs of "
+      "the same config, step by step)");
   if (args.empty()) {
     return RunAndReport(argc, argv);
   }
@@ -292,7 +317,12 @@ int main(int argc, char** argv) {
   if (args[0] == "merge") {
     return Merge({args.begin() + 1, args.end()}, argc, argv);
   }
+  if (args[0] == "diff" && args.size() == 3) {
+    return DiffCommand(args[1], args[2],
+                       absl::GetFlag(FLAGS_fail_on_regression), std::cout,
+                       std::cerr);
+  }
   ExitWithUsageError(absl::StrCat(
       "unknown command \"", absl::StrJoin(args, " "),
-      "\" (try: report DIR, merge --out DIR INPUT..., or --help)"));
+      "\" (try: report DIR, merge --out DIR INPUT..., diff A B, or --help)"));
 }

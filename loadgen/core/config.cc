@@ -18,6 +18,7 @@ namespace {
 // Beyond these a ramp is a typo, not a load this machine could generate.
 constexpr double kMostUsers = 100'000;
 constexpr int kMostShards = 10'000;
+constexpr int kMostRepeats = 100;
 constexpr double kHighestRate = 1'000'000;
 // Every duration flag is at most this.
 constexpr absl::Duration kLongestDuration = absl::Hours(24);
@@ -240,6 +241,29 @@ absl::Status SetCpuPids(const RunFlags& flags, RunConfig& config) {
   return absl::OkStatus();
 }
 
+// --slo, --slo_precision and --repeat, which a distributed run cannot follow.
+absl::Status SetSearch(const RunFlags& flags, RunConfig& config) {
+  if (!flags.slo.empty()) {
+    ASSIGN_OR_RETURN(config.slo, ParseSlo(flags.slo));
+  }
+  ASSIGN_OR_RETURN(config.slo_precision,
+                   ParseSloPrecision(flags.slo_precision));
+  config.repeat = flags.repeat;
+  if (config.repeat < 1 || config.repeat > kMostRepeats) {
+    return Usage(absl::StrCat("--repeat must be between 1 and ", kMostRepeats,
+                              ", got ", config.repeat));
+  }
+  const bool searches = config.slo.has_value() || config.repeat > 1;
+  if (searches && (config.shard_count > 1 || config.start_at.has_value())) {
+    // Each shard would judge its own share of the load and leave the fixed
+    // time slots of --start_at after the first probe.
+    return Usage(
+        "--slo and --repeat cannot be combined with --shard_count above 1 or "
+        "--start_at: a distributed run follows a fixed plan");
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<RunConfig> MakeRunConfig(const RunFlags& flags, absl::Time now) {
@@ -262,6 +286,7 @@ absl::StatusOr<RunConfig> MakeRunConfig(const RunFlags& flags, absl::Time now) {
   RETURN_IF_ERROR(SetDistribution(flags, now, config));
   RETURN_IF_ERROR(SetMetricsUrls(flags, config));
   RETURN_IF_ERROR(SetCpuPids(flags, config));
+  RETURN_IF_ERROR(SetSearch(flags, config));
   config.command = flags.command;
   return config;
 }

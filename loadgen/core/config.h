@@ -18,6 +18,7 @@
 #include "absl/time/time.h"
 #include "loadgen/core/detection.h"
 #include "loadgen/core/notation.h"
+#include "loadgen/core/slo.h"
 
 namespace asyncgrpc::loadgen {
 
@@ -63,6 +64,12 @@ struct RunConfig {
   std::vector<MetricsUrl> metrics_urls;
   // Processes whose CPU use each step records (--cpu_pid).
   std::vector<CpuPid> cpu_pids;
+  // Set: after each ramp, search the highest load that meets it (--slo).
+  std::optional<Slo> slo;
+  // The search stops within this fraction of the load (--slo_precision).
+  double slo_precision = 0.05;
+  // Each target's whole ramp (and search) runs this many times (--repeat).
+  int repeat = 1;
 };
 
 // The command line as given (main.cc fills it from its flags); the defaults
@@ -95,6 +102,9 @@ struct RunFlags {
   std::string start_at;
   std::vector<std::string> metrics_urls;
   std::vector<std::string> cpu_pids;
+  std::string slo;
+  std::string slo_precision = "5%";
+  int repeat = 1;
   // The whole command line, for the record.
   std::string command;
 };

@@ -201,5 +201,45 @@ TEST(MakeRunConfigTest, RulesFollowTheLoadShape) {
   EXPECT_EQ(config->rules.think_time_s, 0.5);
 }
 
+TEST(MakeRunConfigTest, SloPrecisionAndRepeats) {
+  RunFlags flags = Valid();
+  flags.slo = "p99<=20ms,errors<=0.1%";
+  flags.slo_precision = "10%";
+  flags.repeat = 3;
+  absl::StatusOr<RunConfig> config = MakeRunConfig(flags, kNow);
+  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_TRUE(config->slo.has_value());
+  EXPECT_EQ(config->slo->spec, "p99<=20ms,errors<=0.1%");
+  EXPECT_DOUBLE_EQ(config->slo_precision, 0.1);
+  EXPECT_EQ(config->repeat, 3);
+  EXPECT_FALSE(MakeRunConfig(Valid(), kNow)->slo.has_value());
+
+  auto error_with = [](auto change) {
+    RunFlags flags = Valid();
+    change(flags);
+    return ErrorOf(flags);
+  };
+  EXPECT_TRUE(absl::StrContains(
+      error_with([](RunFlags& f) { f.slo = "p99<20ms"; }), "--slo"));
+  EXPECT_TRUE(absl::StrContains(error_with([](RunFlags& f) { f.repeat = 0; }),
+                                "--repeat"));
+  EXPECT_TRUE(absl::StrContains(
+      error_with([](RunFlags& f) { f.slo_precision = "60%"; }),
+      "--slo_precision"));
+  EXPECT_TRUE(
+      absl::StrContains(error_with([](RunFlags& f) { f.slo_precision = "0"; }),
+                        "--slo_precision"));
+  const std::string sharded = error_with([](RunFlags& f) {
+    f.slo = "p99<=20ms";
+    f.shard_count = 2;
+  });
+  EXPECT_TRUE(absl::StrContains(sharded, "distributed")) << sharded;
+  EXPECT_TRUE(absl::StrContains(error_with([](RunFlags& f) {
+                                  f.repeat = 2;
+                                  f.start_at = "2026-11-25T14:00:00Z";
+                                }),
+                                "--start_at"));
+}
+
 }  // namespace
 }  // namespace asyncgrpc::loadgen

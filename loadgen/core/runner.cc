@@ -9,8 +9,10 @@
 #include "absl/cleanup/cleanup.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "common/base/status_macros.h"
 #include "loadgen/core/detection.h"
+#include "loadgen/core/spread.h"
 #include "loadgen/core/target_run.h"
 #include "loadgen/core/workload.h"
 
@@ -90,6 +92,11 @@ void SetConfig(const RunConfig& config, pb::Config* out) {
     spec->set_name(pid.name);
     spec->set_pid(pid.pid);
   }
+  if (config.slo.has_value()) {
+    out->set_slo(config.slo->spec);
+    out->set_slo_precision(config.slo_precision);
+  }
+  out->set_repeat(config.repeat);
 }
 
 void SetEnvironment(pb::Environment* env) {
@@ -106,14 +113,39 @@ void SetEnvironment(pb::Environment* env) {
   env->set_loadgen_version("asyncgrpc loadgen 1");
 }
 
-// Ramps each target in turn.
+// --slo and --repeat in words, beside the detection rules.
+void AddSearchRules(const RunConfig& config, pb::Results& results) {
+  if (config.slo.has_value()) {
+    results.add_rules(absl::StrFormat(
+        "Capacity: the highest load that met the SLO %s. The ramp's first "
+        "valid step that missed it and the highest that met it before bracket "
+        "it; bisection then probes the middle, each probe a full step with "
+        "warm-up, until the bracket is within %g%% of the load. Probes are "
+        "recorded apart from the ramp's steps (capacity.probes).",
+        config.slo->spec, 100 * config.slo_precision));
+  }
+  if (config.repeat > 1) {
+    results.add_rules(absl::StrFormat(
+        "Repeats: each target's whole run ran %d times, interleaved across "
+        "targets. Two targets differ on a point only where its ranges over "
+        "at least %d runs do not overlap; with fewer runs no such claim is "
+        "made.",
+        config.repeat, kRunsToCompare));
+  }
+}
+
+// Ramps each target in turn, --repeat times over, interleaved (A, B, A, B)
+// so that drift over the run hits every target alike.
 void RunTargets(const RunConfig& config, const RunHooks& hooks,
                 pb::Results& results) {
   const int steps = static_cast<int>(config.ramp.Levels().size());
   const int64_t targets = static_cast<int64_t>(config.targets.size());
-  for (int64_t i = 0; i < targets; ++i) {
+  const int64_t runs = targets * config.repeat;
+  for (int64_t run_index = 0; run_index < runs; ++run_index) {
+    const int64_t i = run_index % targets;
+    const int repeat = static_cast<int>(run_index / targets) + 1;
     const absl::Duration after =
-        config.step_duration * steps * (targets - i - 1);
+        config.step_duration * steps * (runs - run_index - 1);
     // With --start_at each target has a fixed slot, kept even when a ramp
     // ends early, so every shard ramps the same target at the same time.
     absl::Time start = absl::Now();
@@ -124,9 +156,27 @@ void RunTargets(const RunConfig& config, const RunHooks& hooks,
       }
     }
     const Target& target = config.targets[i];
+    if (config.repeat > 1) {
+      std::cerr << "[" << target.name << "] repeat " << repeat << "/"
+                << config.repeat << std::endl;
+    }
     TargetRun run(config, target, start, after,
                   hooks.observer_for ? hooks.observer_for(target) : nullptr);
-    *results.add_targets() = run.Run();
+    pb::TargetResult result = run.Run();
+    if (repeat == 1) {
+      *results.add_targets() = result;
+    }
+    if (config.repeat > 1) {
+      result.set_repeat(repeat);
+      *results.mutable_targets(static_cast<int>(i))->add_repeats() =
+          std::move(result);
+    }
+  }
+  if (config.repeat > 1) {
+    for (pb::TargetResult& target : *results.mutable_targets()) {
+      *target.mutable_summary()->mutable_spread() = SpreadOf(target.repeats());
+    }
+    ComparePoints(results);
   }
 }
 
@@ -153,6 +203,7 @@ absl::StatusOr<pb::Results> Run(const RunConfig& config,
        DescribeRules(config.rules, config.mode == Mode::kOpen)) {
     results.add_rules(rule);
   }
+  AddSearchRules(config, results);
   RunTargets(config, hooks, results);
   return results;
 }

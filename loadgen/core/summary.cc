@@ -81,6 +81,9 @@ void Summarize(const DetectionRules& rules, bool open_loop,
     SetPerCall(target->name(), &step);
     points.push_back(PointOf(step, open_loop));
   }
+  for (pb::Step& probe : *target->mutable_capacity()->mutable_probes()) {
+    SetPerCall(target->name(), &probe);
+  }
   const Detection detection = Detect(points, rules);
   pb::Summary* summary = target->mutable_summary();
   summary->Clear();
@@ -99,6 +102,9 @@ void Summarize(const DetectionRules& rules, bool open_loop,
        &pb::Summary::set_errors_step);
   mark(detection.saturation_step, &pb::Summary::set_saturation_at,
        &pb::Summary::set_saturation_step);
+  if (target->capacity().has_met_at()) {
+    summary->set_capacity(target->capacity().met_at());
+  }
 }
 
 }  // namespace asyncgrpc::loadgen

@@ -39,8 +39,9 @@ DetectionRules RulesOf(const ::loadgen::v1::Config& config);
 // process_cpu_cores, if any.
 void SetPerCall(const std::string& target, ::loadgen::v1::Step* step);
 
-// Runs SetPerCall on every step, then Detect() over the target's steps, and
-// writes its Summary (replacing any).
+// Runs SetPerCall on every step and capacity probe, then Detect() over the
+// target's steps, and writes its Summary (replacing any; its capacity is the
+// search's met_at, its spread is left to the caller).
 void Summarize(const DetectionRules& rules, bool open_loop,
                ::loadgen::v1::TargetResult* target);
 

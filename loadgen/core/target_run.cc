@@ -11,10 +11,12 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "loadgen/core/capacity.h"
 #include "loadgen/core/histogram.h"
 #include "loadgen/core/open_loop_schedule.h"
 #include "loadgen/core/random.h"
 #include "loadgen/core/shard.h"
+#include "loadgen/core/slo.h"
 #include "loadgen/core/summary.h"
 
 namespace asyncgrpc::loadgen {
@@ -59,6 +61,22 @@ bool WentAway(const pb::Step& step, Workload& workload) {
          unavailable->second == step.requests() && !workload.Reachable();
 }
 
+// Sets whether a valid step met the SLO and, if not, why.
+void JudgeSlo(const Slo& slo, pb::Step& step) {
+  if (!step.valid()) {
+    return;
+  }
+  std::string miss = SloMiss(slo, step);
+  step.set_slo_met(miss.empty());
+  step.set_slo_miss(std::move(miss));
+}
+
+Judgement JudgementOf(const pb::Step& step, bool open_loop) {
+  return {.load = open_loop ? step.rate() : step.users(),
+          .valid = step.valid(),
+          .met = step.slo_met()};
+}
+
 }  // namespace
 
 TargetRun::TargetRun(const RunConfig& config, const Target& target,
@@ -72,27 +90,55 @@ TargetRun::TargetRun(const RunConfig& config, const Target& target,
       workload_(config, target),
       recorder_(run_start_),
       observer_(std::move(observer)),
-      user_iterations_(config.mode == Mode::kClosed
-                           ? static_cast<size_t>(config.ramp.end) + 1
-                           : 0) {}
+      users_(config.mode == Mode::kClosed
+                 ? static_cast<size_t>(config.ramp.end) + 1
+                 : 0) {}
 
-void TargetRun::StartUsers(int level, absl::Time step_start) {
+int TargetRun::SetUsers(int level) {
   const int users = ShardUsers(level, config_.shard_index, config_.shard_count);
   const int before = active_users_.exchange(users);
+  // Fewer users: each lowered user's loop ends at its next iteration, its
+  // queued one dropped.
+  for (int user = users; user < before; ++user) {
+    ++users_[user].generation;
+  }
+  // More: a user lowered before must have left its loop before it starts
+  // again, or it would run two. Its next iteration comes within a think time
+  // or when its call ends, by the deadline.
+  const absl::Time limit =
+      absl::Now() + config_.think_time + config_.deadline + absl::Seconds(1);
   for (int user = before; user < users; ++user) {
+    while (users_[user].running.load() && absl::Now() < limit) {
+      absl::SleepFor(absl::Milliseconds(1));
+    }
+  }
+  return before;
+}
+
+void TargetRun::StartUsers(int level, int before, absl::Time step_start) {
+  const int users = active_users_.load();
+  for (int user = before; user < users; ++user) {
+    UserLoop& loop = users_[user];
+    if (loop.running.exchange(true)) {
+      continue;  // Still in its old loop after SetUsers' wait: never two.
+    }
+    const uint32_t generation = loop.generation.load();
     // Each user starts when it would in the whole run (the spawn rate is the
     // whole run's), so the shards together start users as one process would.
     const int64_t id =
         ShardUserId(user, config_.shard_index, config_.shard_count);
     const absl::Duration offset = absl::Seconds(
         static_cast<double>(id - previous_level_ + 1) / config_.spawn_rate);
-    scheduler_.At(step_start + offset, [this, user] { Iterate(user); });
+    scheduler_.At(step_start + offset,
+                  [this, user, generation] { Iterate(user, generation); });
   }
   previous_level_ = level;
 }
 
-void TargetRun::Iterate(int user) {
-  if (stopping_.load() || user >= active_users_.load()) {
+void TargetRun::Iterate(int user, uint32_t generation) {
+  UserLoop& loop = users_[user];
+  if (stopping_.load() || generation != loop.generation.load()) {
+    loop.running = false;
     return;
   }
   const absl::Time start = absl::Now();
@@ -102,23 +148,24 @@ void TargetRun::Iterate(int user) {
   // iteration per user at a time, so its counter needs no atomics.
   const uint64_t id = static_cast<uint64_t>(
       ShardUserId(user, config_.shard_index, config_.shard_count));
-  const uint64_t key =
-      MixKey(config_.seed, (id << 32) + user_iterations_[user]++);
-  workload_.Start(key, [this, user, start](grpc::StatusCode code) {
+  const uint64_t key = MixKey(config_.seed, (id << 32) + loop.iterations++);
+  workload_.Start(key, [this, user, generation, start](grpc::StatusCode code) {
     const absl::Time done = absl::Now();
     recorder_.Record(done, done - start, done - start, code);
     if (config_.think_time > absl::ZeroDuration()) {
-      scheduler_.At(done + config_.think_time, [this, user] { Iterate(user); });
+      scheduler_.At(done + config_.think_time,
+                    [this, user, generation] { Iterate(user, generation); });
     } else if (code == grpc::StatusCode::OK) {
       // The next call starts right here, on the gRPC thread that saw the reply:
       // a hop through the scheduler thread cost a wake-up per call. A reply
       // only comes after a round trip, so this cannot recurse. (The drain is
       // safe too: this iteration still counts as in flight until we return.)
-      Iterate(user);
+      Iterate(user, generation);
     } else {
       // A failure can be reported inline, as the call starts: through the
       // scheduler, so a failing target cannot recurse on one thread.
-      scheduler_.At(done, [this, user] { Iterate(user); });
+      scheduler_.At(done,
+                    [this, user, generation] { Iterate(user, generation); });
     }
   });
 }
@@ -153,8 +200,8 @@ void TargetRun::SendOpenLoop(double rate, absl::Time start, absl::Time end) {
   }
 }
 
-void TargetRun::WaitWithProgress(absl::Time until, int step, int steps,
-                                 double level) {
+void TargetRun::WaitWithProgress(absl::Time until, int step,
+                                 const std::string& label, double level) {
   const bool tty = isatty(STDERR_FILENO);
   while (absl::Now() < until) {
     absl::SleepFor(std::min(absl::Seconds(1), until - absl::Now()));
@@ -172,10 +219,9 @@ void TargetRun::WaitWithProgress(absl::Time until, int step, int steps,
         std::max(run_end_estimate_ - absl::Now(), absl::ZeroDuration()) +
         time_after_;
     const std::string line = absl::StrFormat(
-        "[%s] step %d/%d %s %g  rps %.0f  p99 %.1f ms  errors %d  left %s",
-        target_.name, step + 1, steps,
-        config_.mode == Mode::kClosed ? "users" : "rate", level,
-        last != nullptr ? static_cast<double>(last->requests) : 0.0,
+        "[%s] %s %s %g  rps %.0f  p99 %.1f ms  errors %d  left %s",
+        target_.name, label, config_.mode == Mode::kClosed ? "users" : "rate",
+        level, last != nullptr ? static_cast<double>(last->requests) : 0.0,
         last != nullptr ? Ms(last->latency.ValueAtPercentile(99)) : 0.0, errors,
         absl::FormatDuration(absl::Trunc(left, absl::Seconds(1))));
     if (tty) {
@@ -239,9 +285,8 @@ pb::Step TargetRun::MakeStep(int index, double level, absl::Time start,
   return step;
 }
 
-bool TargetRun::RunStep(int index, double level, int steps,
-                        pb::TargetResult& result,
-                        std::vector<StepPoint>& points) {
+pb::Step TargetRun::MeasureStep(int index, double level,
+                                const std::string& label) {
   absl::Time start = absl::Now();
   if (planned_) {
     const absl::Time planned = run_start_ + config_.step_duration * index;
@@ -250,24 +295,29 @@ bool TargetRun::RunStep(int index, double level, int steps,
     }
     start = planned;
   }
+  const int users_before =
+      config_.mode == Mode::kClosed ? SetUsers(static_cast<int>(level)) : 0;
+  if (!planned_) {
+    start = absl::Now();  // After any wait for lowered users to retire.
+  }
   const absl::Time end = start + config_.step_duration;
   recorder_.BeginStep(index);
   capped_ = false;
   std::thread sender;
   if (config_.mode == Mode::kClosed) {
-    StartUsers(static_cast<int>(level), start);
+    StartUsers(static_cast<int>(level), users_before, start);
   } else {
     sender = std::thread(
         [this, level, start, end] { SendOpenLoop(level, start, end); });
   }
-  WaitWithProgress(start + config_.warmup, index, steps, level);
+  WaitWithProgress(start + config_.warmup, index, label, level);
   recorder_.StartMeasuring();
   if (observer_ != nullptr) {
     observer_->WindowStart(index);
   }
   const absl::Duration cpu_before = CpuTime();
   const absl::Time measured_start = absl::Now();
-  WaitWithProgress(end, index, steps, level);
+  WaitWithProgress(end, index, label, level);
   StepTotals totals = recorder_.EndStep();
   if (observer_ != nullptr) {
     observer_->WindowEnd(index);
@@ -277,10 +327,22 @@ bool TargetRun::RunStep(int index, double level, int steps,
   if (sender.joinable()) {
     sender.join();
   }
-  const pb::Step& step = *result.add_steps() =
+  pb::Step step =
       MakeStep(index, level, start, measured, std::move(totals), cpu);
+  if (config_.slo.has_value()) {
+    JudgeSlo(*config_.slo, step);
+  }
+  return step;
+}
+
+bool TargetRun::RunStep(int index, double level, int steps,
+                        pb::TargetResult& result,
+                        std::vector<StepPoint>& points) {
+  const pb::Step& step = *result.add_steps() = MeasureStep(
+      index, level, absl::StrFormat("step %d/%d", index + 1, steps));
   points.push_back(PointOf(step, config_.mode == Mode::kOpen));
   if (WentAway(step, workload_)) {
+    gone_ = true;
     result.set_note(absl::StrCat(
         "target became unreachable during step ", index + 1,
         " (every call failed UNAVAILABLE); the run for this target ended"));
@@ -293,6 +355,33 @@ bool TargetRun::RunStep(int index, double level, int steps,
     return false;
   }
   return true;
+}
+
+void TargetRun::SearchCapacity(pb::TargetResult& result) {
+  const bool open = config_.mode == Mode::kOpen;
+  std::vector<Judgement> ramp;
+  for (const pb::Step& step : result.steps()) {
+    ramp.push_back(JudgementOf(step, open));
+  }
+  pb::Capacity& capacity = *result.mutable_capacity();
+  int index = result.steps_size();
+  const CapacityResult found = FindCapacity(
+      ramp, {.precision = config_.slo_precision, .whole_loads = !open},
+      [&](double load) {
+        const std::string label =
+            absl::StrCat("probe ", capacity.probes_size() + 1);
+        return JudgementOf(
+            *capacity.add_probes() = MeasureStep(index++, load, label), open);
+      });
+  capacity.set_status(CapacityStatusName(found.status));
+  if (found.met_at.has_value()) {
+    capacity.set_met_at(*found.met_at);
+  }
+  if (found.missed_at.has_value()) {
+    capacity.set_missed_at(*found.missed_at);
+  }
+  capacity.set_statement(DescribeCapacity(found, open ? "calls/s" : "users",
+                                          config_.slo_precision));
 }
 
 pb::TargetResult TargetRun::Run() {
@@ -309,6 +398,9 @@ pb::TargetResult TargetRun::Run() {
       break;
     }
   }
+  if (config_.slo.has_value() && !gone_) {
+    SearchCapacity(result);
+  }
   Finish(result);
   return result;
 }
@@ -323,6 +415,9 @@ void TargetRun::Finish(pb::TargetResult& result) {
   if (observer_ != nullptr) {
     for (pb::Step& step : *result.mutable_steps()) {
       observer_->AddTo(&step);
+    }
+    for (pb::Step& probe : *result.mutable_capacity()->mutable_probes()) {
+      observer_->AddTo(&probe);
     }
   }
   Summarize(config_.rules, config_.mode == Mode::kOpen, &result);

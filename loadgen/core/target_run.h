@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "absl/time/time.h"
@@ -45,13 +46,25 @@ class TargetRun {
   bool RunStep(int index, double level, int steps,
                ::loadgen::v1::TargetResult& result,
                std::vector<StepPoint>& points);
+  // One full step (warm-up, measured window) at `level`, judged against the
+  // SLO if any; `label` names it on the progress line ("step 3/10").
+  ::loadgen::v1::Step MeasureStep(int index, double level,
+                                  const std::string& label);
+  // --slo: bisects between the ramp's last step that met the SLO and its first
+  // that missed it; the probes go into result.capacity, never its steps.
+  void SearchCapacity(::loadgen::v1::TargetResult& result);
   // After the last step: the calls drained, the observer's figures, the
   // summary and the timeline.
   void Finish(::loadgen::v1::TargetResult& result);
-  void StartUsers(int level, absl::Time step_start);
-  void Iterate(int user);
+  // Closed loop: makes `level` (the whole run's) the active users, retiring
+  // any above it; returns how many were active before.
+  int SetUsers(int level);
+  // Starts the users from `before` up to the active count.
+  void StartUsers(int level, int before, absl::Time step_start);
+  void Iterate(int user, uint32_t generation);
   void SendOpenLoop(double rate, absl::Time start, absl::Time end);
-  void WaitWithProgress(absl::Time until, int step, int steps, double level);
+  void WaitWithProgress(absl::Time until, int step, const std::string& label,
+                        double level);
   ::loadgen::v1::Step MakeStep(int index, double level, absl::Time start,
                                absl::Duration measured, StepTotals totals,
                                absl::Duration cpu);
@@ -72,7 +85,17 @@ class TargetRun {
   std::atomic<bool> stopping_{false};
   // Open loop: the in-flight cap held a send back during the current step.
   std::atomic<bool> capped_{false};
-  std::vector<uint32_t> user_iterations_;
+  // Closed loop: one per user. A loop runs while its generation is the
+  // user's; lowering a user bumps it. `iterations` is touched by the user's
+  // one loop only.
+  struct UserLoop {
+    uint32_t iterations = 0;
+    std::atomic<uint32_t> generation{0};
+    std::atomic<bool> running{false};
+  };
+  std::vector<UserLoop> users_;
+  // The target went away during the ramp: no capacity search.
+  bool gone_ = false;
   absl::Time run_end_estimate_;
 };
 

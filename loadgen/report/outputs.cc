@@ -228,26 +228,38 @@ absl::Status WriteOutputs(const pb::Results& results, const std::string& dir) {
   return WriteFile(dir + "/timeline.csv", TimelineCsv(results));
 }
 
-std::string SummaryTable(const pb::Results& results) {
-  const bool open = results.config().mode() == "open";
-  const std::string unit = open ? " calls/s" : " users";
-  std::vector<std::vector<std::string>> rows = {
-      {""},           {"slowdown onset"}, {"error onset"},
-      {"saturation"}, {"max throughput"}, {"baseline p95"},
-      {"note"}};
-  auto at = [&](bool has, double value) {
-    return has ? absl::StrCat(value, unit) : std::string("not reached");
-  };
-  for (const pb::TargetResult& t : results.targets()) {
-    const pb::Summary& s = t.summary();
-    rows[0].push_back(t.name());
-    rows[1].push_back(at(s.has_slowdown_at(), s.slowdown_at()));
-    rows[2].push_back(at(s.has_errors_at(), s.errors_at()));
-    rows[3].push_back(at(s.has_saturation_at(), s.saturation_at()));
-    rows[4].push_back(absl::StrFormat("%.0f req/s", s.max_rps()));
-    rows[5].push_back(absl::StrFormat("%.2f ms", s.baseline_p95_ms()));
-    rows[6].push_back(t.note().empty() ? "-" : t.note());
+namespace {
+
+// A point's cell: the value with its unit, or over --repeat runs its median
+// and range and in how many runs it was detected.
+std::string PointCell(bool has, double value, const pb::SpreadPoint& spread,
+                      int runs, const std::string& unit) {
+  if (runs > 1) {
+    if (spread.detected() == 0) {
+      return absl::StrCat("not reached (0/", runs, ")");
+    }
+    return absl::StrFormat("%.6g%s [%.6g-%.6g] (%d/%d)", spread.median(), unit,
+                           spread.min(), spread.max(), spread.detected(), runs);
   }
+  return has ? absl::StrCat(value, unit) : std::string("not reached");
+}
+
+// The capacity cell of one run: "2150 calls/s", ">= 3000", "< 500", "?".
+std::string CapacityCell(const pb::TargetResult& t, const std::string& unit) {
+  const pb::Capacity& c = t.capacity();
+  if (c.status() == "at_least_ramp_end") {
+    return absl::StrCat(">= ", c.met_at(), unit);
+  }
+  if (c.status() == "below_ramp_start") {
+    return absl::StrCat("< ", c.missed_at(), unit);
+  }
+  if (c.status() == "within_precision") {
+    return absl::StrCat(c.met_at(), unit);
+  }
+  return "undecided";
+}
+
+std::string Aligned(const std::vector<std::vector<std::string>>& rows) {
   std::vector<size_t> widths(rows[0].size(), 0);
   for (const auto& row : rows) {
     for (size_t i = 0; i < row.size(); ++i) {
@@ -263,6 +275,60 @@ std::string SummaryTable(const pb::Results& results) {
     absl::StrAppend(&table, "\n");
   }
   return table;
+}
+
+// Under the table: each target's capacity search, and with --repeat what the
+// spreads allow to claim.
+std::string FindingsBelow(const pb::Results& results) {
+  std::string text;
+  for (const pb::TargetResult& t : results.targets()) {
+    if (!t.capacity().statement().empty()) {
+      absl::StrAppend(&text, t.name(), ": ", t.capacity().statement(),
+                      results.config().repeat() > 1 ? " (repeat 1)" : "", "\n");
+    }
+  }
+  for (const pb::PointComparison& c : results.comparisons()) {
+    absl::StrAppend(&text, c.text(), "\n");
+  }
+  return text;
+}
+
+}  // namespace
+
+std::string SummaryTable(const pb::Results& results) {
+  const bool open = results.config().mode() == "open";
+  const bool slo = !results.config().slo().empty();
+  const std::string unit = open ? " calls/s" : " users";
+  std::vector<std::vector<std::string>> rows = {
+      {""},           {"slowdown onset"}, {"error onset"},
+      {"saturation"}, {"max throughput"}, {"baseline p95"}};
+  if (slo) {
+    rows.push_back({absl::StrCat("capacity (", results.config().slo(), ")")});
+  }
+  rows.push_back({"note"});
+  for (const pb::TargetResult& t : results.targets()) {
+    const pb::Summary& s = t.summary();
+    const pb::Spread& spread = s.spread();
+    const int runs = spread.runs();
+    rows[0].push_back(t.name());
+    rows[1].push_back(PointCell(s.has_slowdown_at(), s.slowdown_at(),
+                                spread.slowdown_at(), runs, unit));
+    rows[2].push_back(PointCell(s.has_errors_at(), s.errors_at(),
+                                spread.errors_at(), runs, unit));
+    rows[3].push_back(PointCell(s.has_saturation_at(), s.saturation_at(),
+                                spread.saturation_at(), runs, unit));
+    rows[4].push_back(runs > 1
+                          ? PointCell(true, 0, spread.max_rps(), runs, " req/s")
+                          : absl::StrFormat("%.0f req/s", s.max_rps()));
+    rows[5].push_back(absl::StrFormat("%.2f ms", s.baseline_p95_ms()));
+    if (slo) {
+      rows[6].push_back(runs > 1
+                            ? PointCell(true, 0, spread.capacity(), runs, unit)
+                            : CapacityCell(t, unit));
+    }
+    rows.back().push_back(t.note().empty() ? "-" : t.note());
+  }
+  return Aligned(rows) + FindingsBelow(results);
 }
 
 }  // namespace asyncgrpc::loadgen
