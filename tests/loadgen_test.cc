@@ -223,6 +223,63 @@ TEST_F(LoadgenTest, ATargetThatDiesEndsItsRunAndTheReportSaysSo) {
             0);
 }
 
+// A sync service capped at 8 threads, each call 20 ms upstream: a closed loop
+// of 2 users meets "errors<=1%", 8 and 14 do not (RESOURCE_EXHAUSTED), so the
+// search bisects below 8, lowering the users from 14 and raising them again.
+TEST_F(LoadgenTest, CapacitySearchWithRepeatsKeepsProbesApart) {
+  auto capped =
+      RunningService::Start(SyncService(), SharedDatabaseUri(),
+                            {"--max_threads=8", "--upstream_delay=20ms"});
+  ASSERT_TRUE(capped.ok());
+  LoadgenRun run = RunLoadgen(
+      {absl::StrCat("--target=capped=", (*capped)->address()), "--users=2:14:6",
+       "--think_time=0", "--scenario=get", "--step_duration=2s",
+       "--warmup=500ms", "--slo=errors<=1%", "--repeat=2"});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("capacity (errors<=1%)"), std::string::npos)
+      << run.output;
+  ASSERT_EQ(run.results.targets_size(), 1);
+  const pb::TargetResult& target = run.results.targets(0);
+  ASSERT_EQ(target.repeats_size(), 2);
+  EXPECT_EQ(target.summary().spread().runs(), 2);
+  for (const pb::TargetResult& repeat : target.repeats()) {
+    // The probes never join the ramp's steps, and stay inside its bracket.
+    EXPECT_EQ(repeat.steps_size(), 3);
+    const pb::Capacity& capacity = repeat.capacity();
+    ASSERT_TRUE(capacity.has_met_at()) << capacity.statement();
+    EXPECT_EQ(repeat.summary().capacity(), capacity.met_at());
+    EXPECT_GE(capacity.met_at(), 2);
+    EXPECT_LE(capacity.missed_at(), 8);
+    EXPECT_GT(capacity.probes_size(), 0);
+    for (const pb::Step& probe : capacity.probes()) {
+      EXPECT_GT(probe.users(), 2);
+      EXPECT_LT(probe.users(), 8);
+      EXPECT_TRUE(probe.has_slo_met());
+      // Lowered users were retired: 14 users left running would have most
+      // calls refused.
+      if (probe.users() <= 5) {
+        EXPECT_LT(probe.error_ratio(), 0.5) << probe.users() << " users";
+      }
+    }
+  }
+}
+
+TEST_F(LoadgenTest, DiffOfARunWithItselfFindsNoDifference) {
+  auto async = RunningService::Start(AsyncService(), SharedDatabaseUri());
+  ASSERT_TRUE(async.ok());
+  LoadgenRun run = RunLoadgen(
+      {absl::StrCat("--target=async=", (*async)->address()), "--rate=200",
+       "--step_duration=5s", "--warmup=500ms", "--scenario=get"});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  LoadgenRun diff = RunLoadgen(
+      {"diff", Out(""), Out("results.json"), "--fail_on_regression=1"});
+  EXPECT_EQ(diff.exit_code, 0) << diff.output;
+  EXPECT_NE(diff.output.find("async: no significant difference at any of 1 "
+                             "steps"),
+            std::string::npos)
+      << diff.output;
+}
+
 TEST_F(LoadgenTest, BadInputStopsBeforeAnyLoad) {
   const std::string free_target =
       absl::StrCat("--target=nobody=127.0.0.1:", PickFreePort());
@@ -241,6 +298,13 @@ TEST_F(LoadgenTest, BadInputStopsBeforeAnyLoad) {
            {{"--target=a=127.0.0.1:1", "--users=1", "--rate=1"}, "exactly one"},
            {{free_target, "--users=1"}, "cannot reach target nobody"},
            {{"--no_such_flag"}, "unknown flag"},
+           {{free_target, "--users=1", "--slo=p99<50ms"}, "--slo"},
+           {{free_target, "--users=1", "--repeat=0"}, "--repeat"},
+           {{free_target, "--users=1", "--slo=p99<=5ms", "--slo_precision=60%"},
+            "--slo_precision"},
+           {{free_target, "--users=1", "--slo=p99<=5ms", "--shard_count=2"},
+            "distributed run"},
+           {{"diff", "/nonexistent/a", "/nonexistent/b"}, "no such file"},
        }) {
     LoadgenRun run = RunLoadgen(c.args);
     EXPECT_EQ(run.exit_code, 2) << run.output;
