@@ -150,6 +150,7 @@
       loadUnit: open ? 'calls/s' : 'users',
       loadAxis: open ? 'arrival rate (calls/s, open loop)' : 'virtual users (closed loop)',
       shards: arr(results.shards).map(obj),
+      comparisons: arr(results.comparisons).map(obj),
       targets: [],
     };
     rawTargets.forEach((t, i) => {
@@ -198,6 +199,8 @@
         note: str(t.note),
         steps: steps,
         timeline: arr(t.timeline).map(obj),
+        capacity: obj(t.capacity),
+        repeats: arr(t.repeats).map(obj),
         detected: {},
       };
       for (const marker of MARKERS) {
@@ -357,6 +360,76 @@
     if (model.rules.length) out.push(el('ol', {class: 'rules'}, model.rules.map((r) => el('li', {}, r))));
     else out.push(el('p', {class: 'muted'}, 'Not recorded.'));
     return out;
+  }
+
+  // ---- Capacity (--slo) and repeats (--repeat) ---------------------------------------------------------
+
+  const SPREAD_POINTS = [
+    ['capacity', 'Capacity under the SLO'],
+    ['slowdown_at', 'Slowdown onset'],
+    ['errors_at', 'Error onset'],
+    ['saturation_at', 'Saturation'],
+    ['max_rps', 'Max throughput (rps)'],
+  ];
+
+  function probeRows(model, target) {
+    return arr(target.capacity.probes).map(obj).map((p) =>
+      el('tr', {}, [
+        el('td', {}, target.name),
+        el('td', {}, loadText(model, model.open ? num(p.rate) : num(p.users))),
+        el('td', {}, fmtMs(num(p.p99_ms)) + ' ms'),
+        el('td', {}, fmtPercent(num(p.error_ratio))),
+        el('td', {}, p.valid === false ? el('span', {class: 'bad'}, 'invalid: ' + str(p.invalid_reason))
+          : p.slo_met === true ? el('span', {class: 'good'}, 'met') : el('span', {class: 'bad'}, 'missed: ' + str(p.slo_miss))),
+      ]));
+  }
+
+  function capacityPart(model) {
+    const out = [el('h3', {}, 'Capacity under the SLO ' + str(model.config.slo))];
+    out.push(el('ul', {}, model.targets.map((t) => el('li', {}, [el('strong', {}, t.name), ': ',
+      str(t.capacity.statement) || 'no search (the ramp ended early)']))));
+    const rows = model.targets.flatMap((t) => probeRows(model, t));
+    if (rows.length) {
+      const head = el('tr', {}, ['target', 'probe load', 'p99', 'errors', 'SLO'].map((h) => el('th', {class: 'text'}, h)));
+      out.push(el('div', {class: 'scroll'}, el('table', {class: 'steps'}, [el('thead', {}, head), el('tbody', {}, rows)])));
+    }
+    return out;
+  }
+
+  function spreadCell(point) {
+    const p = obj(point);
+    if (!num(p.detected)) return el('span', {class: 'muted'}, 'not detected');
+    return fmtNumber(num(p.median), 1) + ' [' + fmtNumber(num(p.min), 1) + '\u2013' + fmtNumber(num(p.max), 1) + '] (' +
+      fmtNumber(num(p.detected), 0) + ' runs)';
+  }
+
+  function repeatsPart(model) {
+    const runs = Math.max(...model.targets.map((t) => t.repeats.length));
+    const out = [el('h3', {}, 'Over ' + runs + ' repeats: median [min\u2013max]')];
+    const table = el('table', {class: 'summary'});
+    append(table, el('thead', {}, el('tr', {}, el('th', {}, ''), model.targets.map((t) => el('th', {class: 'text'}, t.name)))));
+    const body = el('tbody');
+    for (const [field, label] of SPREAD_POINTS) {
+      if (field === 'capacity' && !str(model.config.slo)) continue;
+      append(body, el('tr', {}, el('th', {scope: 'row'}, label),
+        model.targets.map((t) => el('td', {}, spreadCell(obj(obj(t.summary).spread)[field])))));
+    }
+    append(table, body);
+    out.push(el('div', {class: 'scroll'}, table));
+    if (model.comparisons.length) {
+      out.push(el('ul', {}, model.comparisons.map((c) => el('li', {class: str(c.verdict) === 'differ' ? '' : 'muted'}, str(c.text)))));
+    }
+    return out;
+  }
+
+  function searchSection(model) {
+    const slo = str(model.config.slo) !== '';
+    const repeated = model.targets.some((t) => t.repeats.length > 1);
+    if (!slo && !repeated) return [];
+    const section = el('section', {id: 'capacity'}, el('h2', {}, 'Capacity and repeats'));
+    if (slo) append(section, capacityPart(model));
+    if (repeated) append(section, repeatsPart(model));
+    return [section];
   }
 
   // ---- Charts -----------------------------------------------------------------------------------------
@@ -948,7 +1021,8 @@
     try {
       const model = buildModel(results);
       const charts = chartsSection(model);
-      append(root, [header(model), configSection(model), summarySection(model), charts.nodes, stepsSection(model),
+      append(root, [header(model), configSection(model), summarySection(model), searchSection(model), charts.nodes,
+        stepsSection(model),
         serverSection(model)]);
       // Charts are drawn once their canvases are in the document, so they get their size.
       for (const p of charts.panels) {
