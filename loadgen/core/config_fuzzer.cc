@@ -1,6 +1,7 @@
 // libFuzzer target for loadgen's command line: the bytes, as a string, go
-// through ParseRamp (whole and not), ParseTarget, ParseScenario, ParseStartAt
-// and ParseMetricsUrl, and, as each of those flags, through MakeRunConfig;
+// through ParseRamp (whole and not), ParseTarget, ParseScenario, ParseStartAt,
+// ParseMetricsUrl, ParseSlo and ParseSloPrecision, and, as each of those
+// flags, through MakeRunConfig;
 // whatever parses must satisfy what notation.h and config.h promise.
 #include <cmath>
 #include <cstddef>
@@ -120,6 +121,23 @@ void FuzzMetricsUrl(absl::string_view spec) {
   }
 }
 
+void FuzzSlo(absl::string_view spec) {
+  absl::StatusOr<Slo> slo = ParseSlo(spec);
+  if (!slo.ok()) {
+    Check(slo.status().code() == absl::StatusCode::kInvalidArgument);
+    return;
+  }
+  Check(!slo->latency.empty() || slo->most_error_ratio.has_value());
+  for (const LatencyBound& bound : slo->latency) {
+    Check(bound.most_ms > 0 && std::isfinite(bound.most_ms));
+  }
+  if (slo->most_error_ratio.has_value()) {
+    Check(*slo->most_error_ratio >= 0 && *slo->most_error_ratio <= 1);
+  }
+  absl::StatusOr<double> precision = ParseSloPrecision(spec);
+  Check(!precision.ok() || (*precision > 0 && *precision <= 0.5));
+}
+
 // The bytes as the value of one flag of an otherwise valid command line.
 RunFlags WithSpecAs(int flag, absl::string_view spec) {
   RunFlags flags{.targets = {"a=127.0.0.1:1"}, .users = "1"};
@@ -137,6 +155,9 @@ RunFlags WithSpecAs(int flag, absl::string_view spec) {
     case 3:
       flags.start_at = std::string(spec);
       break;
+    case 4:
+      flags.slo = std::string(spec);
+      break;
     default:
       flags.metrics_urls.emplace_back(spec);
       break;
@@ -146,7 +167,7 @@ RunFlags WithSpecAs(int flag, absl::string_view spec) {
 
 void FuzzRunConfig(absl::string_view spec) {
   const absl::Time now = absl::FromUnixSeconds(1795615200);
-  for (int flag = 0; flag <= 4; ++flag) {
+  for (int flag = 0; flag <= 5; ++flag) {
     absl::StatusOr<RunConfig> config =
         MakeRunConfig(WithSpecAs(flag, spec), now);
     if (!config.ok()) {
@@ -174,6 +195,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   asyncgrpc::loadgen::FuzzScenario(spec);
   asyncgrpc::loadgen::FuzzStartAt(spec);
   asyncgrpc::loadgen::FuzzMetricsUrl(spec);
+  asyncgrpc::loadgen::FuzzSlo(spec);
   asyncgrpc::loadgen::FuzzRunConfig(spec);
   return 0;
 }
