@@ -275,6 +275,10 @@ RunHooks ObserversOf(const RunConfig& config) {
 }
 
 int RunAndReport(int argc, char** argv) {
+  if (absl::GetFlag(FLAGS_fail_on_regression).has_value()) {
+    ExitWithUsageError(
+        "--fail_on_regression is for loadgen diff A B, not for a run");
+  }
   const RunConfig config = ConfigFromFlagsOrExit(argc, argv);
   KeepGrpcLogOffStderr();
   absl::StatusOr<::loadgen::v1::Results> results =

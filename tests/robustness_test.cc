@@ -193,6 +193,23 @@ TEST(LoadgenFlagsTest, EveryFlagRejectsBadValuesInOneLine) {
       {"cpu_pid", with_base({"--cpu_pid=postgres=1"}),
        "neither a --target's name nor \"db\""},
       {"cpu_pid", with_base({"--cpu_pid=a"}), "--cpu_pid must be NAME=PID"},
+      {"slo", with_base({"--slo=p99<50ms"}), "--slo"},
+      {"slo", with_base({"--slo=p99<=5ms,p99<=6ms"}), "given twice"},
+      {"slo", with_base({"--slo=p99<=5ms", "--shard_count=2"}),
+       "distributed run"},
+      {"slo_precision", with_base({"--slo_precision=0"}), "--slo_precision"},
+      {"slo_precision", with_base({"--slo_precision=60%"}), "--slo_precision"},
+      {"repeat", with_base({"--repeat=0"}), "--repeat"},
+      {"repeat", with_base({"--repeat=x"}), "--repeat"},
+      {"repeat", with_base({"--repeat=2", "--start_at=1795615200"}),
+       "--start_at"},
+      {"fail_on_regression", with_base({"--fail_on_regression=x"}),
+       "--fail_on_regression"},
+      {"fail_on_regression", with_base({"--fail_on_regression=5"}),
+       "loadgen diff"},
+      {"fail_on_regression",
+       {"diff", a_file, a_file, "--fail_on_regression=0"},
+       "--fail_on_regression"},
   };
   std::set<std::string> covered;
   for (const BadLoadgenFlag& row : table) {
