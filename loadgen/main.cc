@@ -130,6 +130,9 @@ ABSL_FLAG(int, repeat, kDefaults.repeat,
           "run each target's whole ramp (and search) N times, interleaved "
           "across targets (A, B, A, B); the summary gives each point's median "
           "and range, and with N >= 3 says where two targets differ");
+ABSL_FLAG(std::string, description, "",
+          "what this run is, in words (e.g. scripts/compare's preset and what "
+          "it changes); stdout and the report show it first");
 ABSL_FLAG(std::optional<double>, fail_on_regression, std::nullopt,
           "loadgen diff A B: exit 1 when B is significantly worse than A by "
           "more than this many percent at any step");
@@ -173,6 +176,7 @@ RunFlags RunFlagsFromCommandLine(int argc, char** argv) {
       .slo = absl::GetFlag(FLAGS_slo),
       .slo_precision = absl::GetFlag(FLAGS_slo_precision),
       .repeat = absl::GetFlag(FLAGS_repeat),
+      .description = absl::GetFlag(FLAGS_description),
       .command =
           absl::StrJoin(std::vector<std::string>(argv, argv + argc), " "),
   };

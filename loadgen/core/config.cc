@@ -288,6 +288,7 @@ absl::StatusOr<RunConfig> MakeRunConfig(const RunFlags& flags, absl::Time now) {
   RETURN_IF_ERROR(SetCpuPids(flags, config));
   RETURN_IF_ERROR(SetSearch(flags, config));
   config.command = flags.command;
+  config.description = flags.description;
   return config;
 }
 

@@ -70,6 +70,8 @@ struct RunConfig {
   double slo_precision = 0.05;
   // Each target's whole ramp (and search) runs this many times (--repeat).
   int repeat = 1;
+  // What this run is, in words (--description), for the record and the report.
+  std::string description;
 };
 
 // The command line as given (main.cc fills it from its flags); the defaults
@@ -105,6 +107,7 @@ struct RunFlags {
   std::string slo;
   std::string slo_precision = "5%";
   int repeat = 1;
+  std::string description;
   // The whole command line, for the record.
   std::string command;
 };

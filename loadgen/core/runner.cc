@@ -97,6 +97,7 @@ void SetConfig(const RunConfig& config, pb::Config* out) {
     out->set_slo_precision(config.slo_precision);
   }
   out->set_repeat(config.repeat);
+  out->set_description(config.description);
 }
 
 void SetEnvironment(pb::Environment* env) {
