@@ -1,15 +1,17 @@
 // loadgen: ramps load against gRPC ItemService targets and compares them side
 // by side: flags -> config (core/config.h) -> run (core/runner.h, with the
 // servers' metrics from server_metrics/ and CPU by process from process_cpu/)
-// -> outputs (report/). Three commands besides: `report` re-renders a report,
+// -> outputs (report/). Four commands besides: `report` re-renders a report,
 // `merge` merges a distributed run's shards (distributed/), `diff` compares two
-// runs (diff/).
+// runs (diff/), `identical` checks that two targets answer alike (identical/).
 //
 //   loadgen --target sync=127.0.0.1:50051 --target async=127.0.0.1:50052 \
 //       --users 10:200:10 --out DIR
 //   loadgen report DIR             re-renders DIR/report.html from results.json
 //   loadgen merge --out DIR IN...  merges the shards of a distributed run
 //   loadgen diff A B               compares two runs step by step
+//   loadgen identical --target A=HOST:PORT --target B=HOST:PORT
+//                                  same requests to both, answers compared
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -30,10 +32,12 @@
 #include "loadgen/distributed/framing.h"
 #include "loadgen/distributed/merge.h"
 #include "loadgen/distributed/merge_input.h"
+#include "loadgen/identical/identical_command.h"
 #include "loadgen/process_cpu/recorder.h"
 #include "loadgen/report/outputs.h"
 #include "loadgen/report/report_html.h"
 #include "loadgen/server_metrics/recorder.h"
+#include "loadgen/verdict/verdict.h"
 
 // Every run flag's default is RunFlags' (loadgen/core/config.h): one copy.
 namespace {
@@ -199,15 +203,26 @@ RunConfig ConfigFromFlagsOrExit(int argc, char** argv) {
   return *std::move(config);
 }
 
-// Writes the outputs to `dir`, prints the summary and, with --print_results,
-// the framed results; the process's exit code.
-int Finish(const ::loadgen::v1::Results& results, const std::string& dir) {
+// With two targets adds the verdict; writes the outputs to `dir`, prints the
+// summary, the verdict last and, with --print_results, the framed results;
+// the process's exit code.
+int Finish(::loadgen::v1::Results results, const std::string& dir) {
+  if (results.targets_size() == 2) {
+    *results.mutable_verdict() = BuildVerdict(results);
+  }
   if (absl::Status status = WriteOutputs(results, dir); !status.ok()) {
     std::cerr << ProgramName() << ": " << status.message() << std::endl;
     return 1;
   }
+  if (!results.config().description().empty()) {
+    std::cout << "run: " << results.config().description() << "\n\n";
+  }
   std::cout << SummaryTable(results) << "\nreport: " << dir << "/report.html"
             << std::endl;
+  if (const std::string verdict = VerdictText(results.verdict());
+      !verdict.empty()) {
+    std::cout << "\n" << verdict << std::flush;
+  }
   if (!absl::GetFlag(FLAGS_print_results)) {
     return 0;
   }
@@ -249,7 +264,7 @@ int Merge(const std::vector<std::string>& inputs, int argc, char** argv) {
   if (!merged.ok()) {
     ExitWithUsageError(merged.status().message());
   }
-  return Finish(*merged, out);
+  return Finish(*std::move(merged), out);
 }
 
 // `loadgen report DIR`
@@ -294,7 +309,7 @@ int RunAndReport(int argc, char** argv) {
                            : absl::StrCat(results.status().message(),
                                           " (gRPC: ", grpc_error, ")"));
   }
-  return Finish(*results, config.out_dir);
+  return Finish(*std::move(results), config.out_dir);
 }
 
 }  // namespace
@@ -315,7 +330,10 @@ int main(int argc, char** argv) {
       "distributed run: results.json files, directories holding one, or "
       "logs with --print_results blocks)\n"
       "  loadgen diff A B [--fail_on_regression PCT]   (compare two runs of "
-      "the same config, step by step)");
+      "the same config, step by step)\n"
+      "  loadgen identical --target A=HOST:PORT --target B=HOST:PORT   "
+      "(check that two targets give the same status and byte-identical "
+      "answers to the same requests)");
   if (args.empty()) {
     return RunAndReport(argc, argv);
   }
@@ -330,7 +348,15 @@ int main(int argc, char** argv) {
                        absl::GetFlag(FLAGS_fail_on_regression), std::cout,
                        std::cerr);
   }
+  if (args[0] == "identical" && args.size() == 1) {
+    return IdenticalCommand(
+        {.targets = absl::GetFlag(FLAGS_target),
+         .tls_ca = absl::GetFlag(FLAGS_tls_ca),
+         .tls_server_name = absl::GetFlag(FLAGS_tls_server_name)},
+        std::cout, std::cerr);
+  }
   ExitWithUsageError(absl::StrCat(
       "unknown command \"", absl::StrJoin(args, " "),
-      "\" (try: report DIR, merge --out DIR INPUT..., diff A B, or --help)"));
+      "\" (try: report DIR, merge --out DIR INPUT..., diff A B, identical "
+      "--target A=... --target B=..., or --help)"));
 }

@@ -14,6 +14,8 @@ declare -A allowed=(
   [server_metrics]='core'
   [process_cpu]='core'
   [diff]='distributed'
+  [identical]='core'
+  [verdict]='core'
 )
 bad=()
 for room in "${!allowed[@]}"; do
