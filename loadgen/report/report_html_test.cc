@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/string_view.h"
 #include "gmock/gmock.h"
@@ -120,6 +121,51 @@ Results SyntheticResults() {
       summary->set_saturation_step(6);
     }
   }
+  return results;
+}
+
+// SyntheticResults with a description and the verdict loadgen writes for two
+// targets over three runs each.
+Results ResultsWithVerdict() {
+  Results results = SyntheticResults();
+  results.mutable_config()->set_description(
+      "preset pooled: both services keep persistent pools of 16 connections "
+      "each");
+  ::loadgen::v1::Verdict* verdict = results.mutable_verdict();
+  verdict->set_basis("3 runs each");
+  verdict->add_sentences(
+      "async sustained more: 90 users against sync's 60 (3 runs each).");
+  verdict->add_sentences("sync failed by DEADLINE_EXCEEDED from 80 users.");
+  verdict->add_sentences("async failed by latency, without errors.");
+  verdict->set_text(absl::StrJoin(verdict->sentences(), " "));
+  const struct {
+    const char* name;
+    const char* target;
+    const char* detail;
+    double median, min, max;
+    std::optional<double> load;
+  } facts[] = {
+      {"capacity", "sync", "", 60, 50, 60, std::nullopt},
+      {"capacity", "async", "", 90, 90, 100, std::nullopt},
+      {"failure", "sync", "DEADLINE_EXCEEDED", 80, 80, 90, 80},
+      {"cpu_per_call_us", "async", "async", 41.5, 40.25, 43, 50},
+  };
+  for (const auto& f : facts) {
+    ::loadgen::v1::VerdictFact* fact = verdict->add_facts();
+    fact->set_name(f.name);
+    fact->set_target(f.target);
+    fact->set_detail(f.detail);
+    fact->set_median(f.median);
+    fact->set_min(f.min);
+    fact->set_max(f.max);
+    fact->set_runs(3);
+    if (f.load.has_value()) {
+      fact->set_load(*f.load);
+    }
+    fact->set_load_unit("users");
+  }
+  verdict->add_rules("A claim rests only on valid steps.");
+  verdict->add_rules("With ranges that overlap, no claim is made.");
   return results;
 }
 
@@ -341,6 +387,83 @@ TEST(RenderReportHtmlTest, EscapesMarkupInTheData) {
   ASSERT_EQ(parsed.targets_size(), 2);
   EXPECT_EQ(parsed.targets(0).name(), evil);
   EXPECT_EQ(parsed.targets(1).note(), "</SCRIPT> & <b>");
+}
+
+// This test has no DOM to run report.js in; it checks that the page carries the
+// verdict and that the page's script draws its section first.
+TEST(RenderReportHtmlTest, EmbedsTheVerdictForTheFirstSection) {
+  const Results results = ResultsWithVerdict();
+  absl::StatusOr<std::string> html = RenderReportHtml(results);
+  ASSERT_TRUE(html.ok()) << html.status();
+  const std::string json = EmbeddedJson(*html);
+  EXPECT_THAT(json,
+              HasSubstr("\"description\":\"preset pooled: both services"));
+  EXPECT_THAT(json, HasSubstr("\"verdict\":{\"basis\":\"3 runs each\""));
+  EXPECT_THAT(json, HasSubstr("\"sentences\":[\"async sustained more"));
+  EXPECT_THAT(json, HasSubstr("\"detail\":\"DEADLINE_EXCEEDED\""));
+  EXPECT_THAT(json, HasSubstr("\"load_unit\":\"users\""));
+  EXPECT_THAT(json, HasSubstr("\"load\":80"));
+  const Results parsed = ParseResults(json);
+  std::string diff;
+  google::protobuf::util::MessageDifferencer differencer;
+  differencer.ReportDifferencesToString(&diff);
+  EXPECT_TRUE(differencer.Compare(results, parsed)) << diff;
+  // An unset optional load stays absent, so the page shows no load for it.
+  EXPECT_FALSE(parsed.verdict().facts(0).has_load());
+
+  // The page's script draws a section id="verdict" right after the title,
+  // before every other section.
+  const absl::string_view script(kReportJs, kReportJsSize);
+  EXPECT_THAT(script, HasSubstr("function verdictSection(model)"));
+  EXPECT_THAT(script, HasSubstr("el('section', {id: 'verdict'}"));
+  EXPECT_THAT(script, HasSubstr("[header(model), verdictSection(model), "
+                                "configSection(model),"));
+}
+
+TEST(RenderReportHtmlTest, WithoutAVerdictThePageSaysWhy) {
+  // One target: loadgen writes no verdict, and the JSON printer leaves the
+  // unset message out, which report.js reads as "no verdict".
+  Results results = SyntheticResults();
+  results.mutable_targets()->RemoveLast();
+  results.mutable_config()->set_description("one target only");
+  absl::StatusOr<std::string> html = RenderReportHtml(results);
+  ASSERT_TRUE(html.ok()) << html.status();
+  const std::string json = EmbeddedJson(*html);
+  EXPECT_THAT(json, Not(HasSubstr("\"verdict\"")));
+  EXPECT_THAT(json, HasSubstr("\"description\":\"one target only\""));
+  EXPECT_FALSE(ParseResults(json).has_verdict());
+  EXPECT_THAT(
+      absl::string_view(kReportJs, kReportJsSize),
+      HasSubstr("'No verdict: a verdict compares exactly two targets'"));
+}
+
+TEST(RenderReportHtmlTest, EscapesMarkupInTheDescriptionAndVerdict) {
+  Results results = ResultsWithVerdict();
+  const std::string evil = "<script>alert(1)</script><!--<img src=x>";
+  results.mutable_config()->set_description(evil);
+  results.mutable_verdict()->set_sentences(0, evil);
+  results.mutable_verdict()->mutable_facts(0)->set_target(evil);
+  absl::StatusOr<std::string> html = RenderReportHtml(results);
+  ASSERT_TRUE(html.ok()) << html.status();
+  EXPECT_THAT(*html, Not(HasSubstr("alert(1)</script>")));
+  EXPECT_THAT(*html, Not(HasSubstr("<!--<img")));
+  std::size_t closes = 0;
+  for (std::size_t at = html->find("</script>"); at != std::string::npos;
+       at = html->find("</script>", at + 1)) {
+    ++closes;
+  }
+  EXPECT_EQ(closes, 3u);
+  const Results parsed = ParseResults(EmbeddedJson(*html));
+  EXPECT_EQ(parsed.config().description(), evil);
+  EXPECT_EQ(parsed.verdict().sentences(0), evil);
+  EXPECT_EQ(parsed.verdict().facts(0).target(), evil);
+  // The script sets every string from the results as text, never as markup.
+  const absl::string_view script(kReportJs, kReportJsSize);
+  for (absl::string_view parser :
+       {"innerHTML", "outerHTML", "insertAdjacentHTML", "document.write",
+        "createContextualFragment", "DOMParser"}) {
+    EXPECT_THAT(script, Not(HasSubstr(parser)));
+  }
 }
 
 TEST(RenderReportHtmlTest, RendersWithoutTargetsOrSteps) {

@@ -1,6 +1,7 @@
-// report.js: draws loadgen's report.html — run configuration, a side-by-side summary, charts (vs load and
-// vs time, all targets overlaid) and per-target step tables — from the Results JSON embedded in the page
-// (report_html.cc writes the page; nothing here may contain a script end tag or an HTML comment opener):
+// report.js: draws loadgen's report.html — first the verdict and what ran, then run configuration, a
+// side-by-side summary, charts (vs load and vs time, all targets overlaid) and per-target step tables — from
+// the Results JSON embedded in the page (report_html.cc writes the page; nothing here may contain a script
+// end tag or an HTML comment opener):
 //
 //   <div id="report"> (filled by this file)
 //   <script type="application/json" id="results"> {"config": {...}, "targets": [...]}
@@ -151,6 +152,8 @@
       loadAxis: open ? 'arrival rate (calls/s, open loop)' : 'virtual users (closed loop)',
       shards: arr(results.shards).map(obj),
       comparisons: arr(results.comparisons).map(obj),
+      // Absent in a single-target run and in files written before verdicts existed.
+      verdict: results.verdict === undefined ? null : obj(results.verdict),
       targets: [],
     };
     rawTargets.forEach((t, i) => {
@@ -232,6 +235,80 @@
     sub.push(model.open ? 'open loop (arrival rate)' : 'closed loop (virtual users)');
     if (str(model.config.scenario)) sub.push('scenario ' + str(model.config.scenario));
     return [el('h1', {}, title), el('p', {class: 'subtitle'}, sub.join(' \u00B7 '))];
+  }
+
+  // ---- Verdict (Results.verdict, with exactly two targets) -------------------------------------------
+
+  // VerdictFact.name in words, and the unit of its figures (null: a load, in the fact's load_unit).
+  const FACT_NAMES = {
+    capacity: {label: 'capacity under the SLO', unit: null},
+    peak_goodput: {label: 'peak goodput', unit: 'calls/s'},
+    failure: {label: 'failure onset', unit: null},
+    cpu_per_call_us: {label: 'CPU per call', unit: '\u00B5s'},
+  };
+
+  function hasVerdict(verdict) {
+    return verdict !== null && (arr(verdict.sentences).length > 0 || str(verdict.text) !== '');
+  }
+
+  function factUnit(model, fact) {
+    const known = FACT_NAMES[str(fact.name)];
+    if (!known) return '';
+    return known.unit === null ? str(fact.load_unit) || model.loadUnit : known.unit;
+  }
+
+  function factRow(model, fact) {
+    const runs = num(fact.runs);
+    const known = FACT_NAMES[str(fact.name)];
+    const unit = factUnit(model, fact);
+    const figure = (value) => fmtNumber(value, 1) + (unit && num(value) !== null ? ' ' + unit : '');
+    const load = num(fact.load);
+    const none = () => el('span', {class: 'muted'}, '\u2013');
+    return el('tr', {}, [
+      el('td', {class: 'text'}, str(fact.target)),
+      el('td', {class: 'text'}, known ? known.label : el('span', {class: 'mono'}, str(fact.name))),
+      el('td', {class: 'text'}, str(fact.detail) || none()),
+      // runs 0: the figure was found in no run, so there is nothing to show.
+      el('td', {}, runs === 0 ? none() : figure(fact.median)),
+      el('td', {}, runs !== null && runs > 1 ? fmtNumber(fact.min, 1) + ' \u2013 ' + figure(fact.max) : none()),
+      el('td', {}, runs === null ? '\u2013' : fmtNumber(runs, 0)),
+      el('td', {}, load === null ? none() :
+        fmtNumber(load, str(fact.load_unit) === 'calls/s' ? 2 : 0) + ' ' + (str(fact.load_unit) || model.loadUnit)),
+    ]);
+  }
+
+  function verdictFacts(model, facts) {
+    const head = el('tr', {}, ['target', 'figure', 'detail', 'median', 'range (min \u2013 max)', 'runs', 'at load']
+        .map((h, i) => el('th', {class: i < 3 ? 'text' : null, scope: 'col'}, h)));
+    return el('div', {class: 'scroll'}, el('table', {class: 'steps verdict-facts'},
+        el('thead', {}, head), el('tbody', {}, facts.map((f) => factRow(model, f)))));
+  }
+
+  // The page's first section: what ran, then the answer in words and the figures it rests on.
+  function verdictSection(model) {
+    const section = el('section', {id: 'verdict'}, el('h2', {}, 'Verdict'));
+    const description = str(model.config.description);
+    if (description) append(section, el('p', {class: 'description'}, el('strong', {}, 'What ran: '), description));
+    const verdict = model.verdict;
+    if (!hasVerdict(verdict)) {
+      const n = model.targets.length;
+      append(section, el('p', {class: 'muted no-verdict'}, 'No verdict: a verdict compares exactly two targets' +
+          (n === 2 ? ', and this results.json records none (it may predate verdicts).' :
+            ', and this run has ' + n + (n === 1 ? ' target.' : ' targets.'))));
+      return [section];
+    }
+    if (str(verdict.basis)) append(section, el('p', {class: 'muted'}, 'Basis: ' + str(verdict.basis)));
+    const sentences = arr(verdict.sentences).map(str).filter((s) => s !== '');
+    append(section, el('p', {class: 'verdict-text'}, sentences.length ? sentences.join(' ') : str(verdict.text)));
+    const facts = arr(verdict.facts).map(obj);
+    if (facts.length) append(section, [el('h3', {}, 'The figures it rests on'), verdictFacts(model, facts)]);
+    const rules = arr(verdict.rules).map(str);
+    if (rules.length) {
+      append(section, el('details', {class: 'verdict-rules'}, el('summary', {},
+          'How the verdict is decided (' + rules.length + (rules.length === 1 ? ' rule)' : ' rules)')),
+          el('ol', {class: 'rules'}, rules.map((r) => el('li', {}, r)))));
+    }
+    return [section];
   }
 
   function configSection(model) {
@@ -1021,7 +1098,7 @@
     try {
       const model = buildModel(results);
       const charts = chartsSection(model);
-      append(root, [header(model), configSection(model), summarySection(model), searchSection(model), charts.nodes,
+      append(root, [header(model), verdictSection(model), configSection(model), summarySection(model), searchSection(model), charts.nodes,
         stepsSection(model),
         serverSection(model)]);
       // Charts are drawn once their canvases are in the document, so they get their size.
