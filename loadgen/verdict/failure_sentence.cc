@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "loadgen/verdict/figure_range.h"
 #include "loadgen/verdict/sentences.h"
 
@@ -28,33 +29,58 @@ std::string CommonKind(const Arm& arm) {
   return common;
 }
 
-// "; its metrics then showed 9 threads, 16 of 16 connections in use and 40
-// calls waiting: the database pool was the limit".
+// "server 0.8, PostgreSQL 0.9, loadgen 0.2"; their sum in `total`.
+std::string CoresOf(const Failure& f, double& total) {
+  std::vector<std::string> parts;
+  total = 0;
+  for (const auto& [process, cores] : f.cores_by_process) {
+    parts.push_back(absl::StrFormat("%s %.1f", process, cores));
+    total += cores;
+  }
+  return absl::StrJoin(parts, ", ");
+}
+
+// What the server's gauges and the machine's CPU showed at the onset step,
+// and the limit they point to: "; at its onset: 40 threads, 16 of 16 open connections
+// busy, 12 calls waiting for the database pool: the database pool was the
+// limit".
 std::string ServerView(const Failure& f) {
-  if (!f.waiting_for_connection.has_value() && !f.threads.has_value()) {
-    return "; no server metrics were scraped (--metrics_url), so which limit "
-           "it hit is not known";
-  }
-  std::string view = "; its metrics then showed";
+  std::vector<std::string> seen;
   if (f.threads.has_value()) {
-    absl::StrAppend(&view, absl::StrFormat(" %.0f threads,", *f.threads));
+    seen.push_back(absl::StrFormat("%.0f threads", *f.threads));
   }
-  const bool all_in_use =
-      f.connections_in_use.has_value() && f.connections_total.has_value() &&
-      *f.connections_total > 0 && *f.connections_in_use >= *f.connections_total;
-  const double waiting = f.waiting_for_connection.value_or(0);
   if (f.connections_total.has_value()) {
-    absl::StrAppend(&view,
-                    absl::StrFormat(" %.0f of %.0f connections in use and",
-                                    f.connections_in_use.value_or(0),
-                                    *f.connections_total));
+    seen.push_back(absl::StrFormat("%.0f of %.0f open connections busy",
+                                   f.connections_in_use.value_or(0),
+                                   *f.connections_total));
   }
-  absl::StrAppend(&view, absl::StrFormat(" %.0f calls waiting", waiting));
-  absl::StrAppend(
-      &view, waiting > 0 || all_in_use
-                 ? ": the database pool was the limit"
-                 : ": no call waited for the pool, so it was not the limit");
-  return view;
+  const double waiting = f.waiting_for_connection.value_or(0);
+  if (f.waiting_for_connection.has_value()) {
+    seen.push_back(
+        absl::StrFormat("%.0f calls waiting for the database pool", waiting));
+  }
+  double cores = 0;
+  if (const std::string by_process = CoresOf(f, cores); !by_process.empty()) {
+    seen.push_back(absl::StrFormat("%.1f of %d cores busy (%s)", cores,
+                                   f.machine_cpus, by_process));
+  }
+  if (seen.empty()) {
+    return "; neither its server's metrics (--metrics_url) nor CPU "
+           "(--cpu_pid) were recorded, so which limit it hit is not known";
+  }
+  const bool cpu_bound = f.machine_cpus > 0 && cores >= 0.9 * f.machine_cpus;
+  std::string limit = "neither the pool nor the CPU was saturated";
+  if (cpu_bound) {
+    limit = waiting > 0 ? "the machine's CPU was the limit, with calls "
+                          "queued for the database pool behind it"
+                        : "the machine's CPU was the limit";
+  } else if (waiting > 0) {
+    limit = "the database pool was the limit";
+  } else if (!f.waiting_for_connection.has_value()) {
+    limit = "the CPU was not saturated";
+  }
+  return absl::StrCat("; at its onset: ", absl::StrJoin(seen, ", "), ": ",
+                      limit);
 }
 
 // Whether the server itself answered the failed calls, or they never reached

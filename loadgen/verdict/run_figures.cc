@@ -35,6 +35,21 @@ void ReadServerView(const pb::Step& step, Failure& failure) {
   }
 }
 
+// The cores each process kept busy over `step`'s measured window.
+void ReadCores(const pb::TargetResult& run, const pb::Step& step,
+               Failure& failure) {
+  if (step.rps() <= 0 || step.requests() <= 0) {
+    return;
+  }
+  const double seconds = step.requests() / step.rps();
+  for (const auto& [key, use] : step.processes()) {
+    const std::string label = key == run.name() ? "server"
+                              : key == "db"     ? "PostgreSQL"
+                                                : key;
+    failure.cores_by_process[label] = use.cpu_s() / seconds;
+  }
+}
+
 // The dominant failure code over the steps from `onset_index` on, and what
 // the servers counted of it.
 void ReadErrorsFrom(const pb::TargetResult& run, int onset_index,
@@ -87,8 +102,9 @@ const pb::Step* FirstLatencyMiss(const pb::TargetResult& run) {
   return nullptr;
 }
 
-Failure FailureOf(const pb::TargetResult& run) {
+Failure FailureOf(const pb::TargetResult& run, int machine_cpus) {
   Failure failure;
+  failure.machine_cpus = machine_cpus;
   const pb::Step* onset = nullptr;
   if (run.summary().has_errors_step()) {
     for (const pb::Step& step : run.steps()) {
@@ -108,12 +124,13 @@ Failure FailureOf(const pb::TargetResult& run) {
   failure.load = LoadOf(*onset);
   failure.onset_invalid = !onset->valid();
   ReadServerView(*onset, failure);
+  ReadCores(run, *onset, failure);
   return failure;
 }
 
 }  // namespace
 
-Arm ArmOf(const pb::TargetResult& target) {
+Arm ArmOf(const pb::TargetResult& target, int machine_cpus) {
   Arm arm{.name = target.name()};
   for (const pb::TargetResult& run : target.repeats()) {
     arm.runs.push_back(&run);
@@ -122,7 +139,7 @@ Arm ArmOf(const pb::TargetResult& target) {
     arm.runs.push_back(&target);
   }
   for (const pb::TargetResult* run : arm.runs) {
-    arm.figures.push_back(FiguresOf(*run));
+    arm.figures.push_back(FiguresOf(*run, machine_cpus));
   }
   return arm;
 }
@@ -145,7 +162,7 @@ const pb::Step* StepAt(const pb::TargetResult& run, double load) {
   return nullptr;
 }
 
-RunFigures FiguresOf(const pb::TargetResult& run) {
+RunFigures FiguresOf(const pb::TargetResult& run, int machine_cpus) {
   RunFigures figures;
   figures.capacity_status = run.capacity().status();
   if (run.summary().has_capacity()) {
@@ -158,7 +175,7 @@ RunFigures FiguresOf(const pb::TargetResult& run) {
     const double goodput = step.rps() * step.ok() / step.requests();
     figures.peak_goodput = std::max(figures.peak_goodput.value_or(0), goodput);
   }
-  figures.failure = FailureOf(run);
+  figures.failure = FailureOf(run, machine_cpus);
   return figures;
 }
 

@@ -37,6 +37,11 @@ struct Failure {
   std::optional<double> waiting_for_connection;
   // How many calls of `kind` the server itself counted from the onset on.
   std::optional<double> server_counted_of_kind;
+  // Cores each measured process kept busy over the onset step ("server",
+  // "PostgreSQL", "loadgen"; from --cpu_pid or the metrics endpoint), and
+  // the machine's cores.
+  std::map<std::string, double> cores_by_process;
+  int machine_cpus = 0;
   // True when the onset step was invalid (loadgen the bottleneck): nothing
   // about the failure is claimed then.
   bool onset_invalid = false;
@@ -53,7 +58,8 @@ struct RunFigures {
   Failure failure;
 };
 
-RunFigures FiguresOf(const ::loadgen::v1::TargetResult& run);
+// `machine_cpus`: the cores of the machine the run measured.
+RunFigures FiguresOf(const ::loadgen::v1::TargetResult& run, int machine_cpus);
 
 // One target of the verdict: its whole runs (its repeats, or itself when it
 // ran once) and each run's figures.
@@ -63,7 +69,7 @@ struct Arm {
   std::vector<RunFigures> figures;
 };
 
-Arm ArmOf(const ::loadgen::v1::TargetResult& target);
+Arm ArmOf(const ::loadgen::v1::TargetResult& target, int machine_cpus);
 
 // The load of a ramp step, in the run's unit (users or calls/s).
 double LoadOf(const ::loadgen::v1::Step& step);

@@ -45,9 +45,10 @@ std::vector<std::string> Rules() {
           kRunsToCompare),
       "How an arm failed: the status code with the most failed calls from "
       "its error onset on, else \"latency\" at its first slowdown or SLO miss; "
-      "with the server's gauges at that step. The database pool counts as "
-      "the limit when a call waited for a connection or every connection "
-      "was in use.",
+      "with the server's gauges and the cores each process kept busy at that "
+      "step. The machine's CPU counts as the limit when the measured "
+      "processes kept at least 90% of its cores busy; else the database pool "
+      "does when calls waited for it.",
       "CPU per call: at the highest ramp load that every run of both arms ran "
       "clean (valid, no failed call, within the SLO); medians over the runs.",
       "A step where loadgen itself was the bottleneck (invalid) supports no "
@@ -62,8 +63,9 @@ pb::Verdict BuildVerdict(const pb::Results& results) {
   if (results.targets_size() != 2) {
     return verdict;
   }
-  const Arm a = ArmOf(results.targets(0));
-  const Arm b = ArmOf(results.targets(1));
+  const int cpus = results.environment().cpus();
+  const Arm a = ArmOf(results.targets(0), cpus);
+  const Arm b = ArmOf(results.targets(1), cpus);
   const int runs = static_cast<int>(std::min(a.runs.size(), b.runs.size()));
   const std::string unit =
       results.config().mode() == "open" ? "calls/s" : "users";

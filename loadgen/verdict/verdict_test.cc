@@ -178,14 +178,15 @@ TEST(VerdictTest, APoolLimitIsNamedFromTheServersGauges) {
   (*metrics->mutable_rpcs_by_code())["RESOURCE_EXHAUSTED"] = 450;
   const std::string text = BuildVerdict(results).text();
   EXPECT_THAT(text, HasSubstr("sync failed with RESOURCE_EXHAUSTED from 400 "
-                              "calls/s (450 of 450 failed calls); its metrics "
-                              "then showed 40 threads, 16 of 16 connections "
-                              "in use and 12 calls waiting: the database pool "
-                              "was the limit; the service itself answered "
-                              "them with RESOURCE_EXHAUSTED."));
+                              "calls/s (450 of 450 failed calls); at its "
+                              "onset: 40 threads, 16 of 16 open connections "
+                              "busy, 12 calls waiting for the database pool: "
+                              "the database pool was the limit; the service "
+                              "itself answered them with RESOURCE_EXHAUSTED."));
   EXPECT_THAT(text, HasSubstr("async failed with RESOURCE_EXHAUSTED from 400 "
-                              "calls/s (450 of 450 failed calls); no server "
-                              "metrics were scraped"));
+                              "calls/s (450 of 450 failed calls); neither its "
+                              "server's metrics (--metrics_url) nor CPU "
+                              "(--cpu_pid) were recorded"));
 }
 
 TEST(VerdictTest, CallsTheServiceNeverSawWereRefusedBeforeIt) {
@@ -196,10 +197,31 @@ TEST(VerdictTest, CallsTheServiceNeverSawWereRefusedBeforeIt) {
   (*metrics->mutable_gauges())["asyncgrpc_db_waiting"] = 0;
   (*metrics->mutable_rpcs_by_code())["RESOURCE_EXHAUSTED"] = 3;
   EXPECT_THAT(BuildVerdict(results).text(),
-              HasSubstr("258 threads, 0 calls waiting: no call waited for the "
-                        "pool, so it was not the limit; the service counted "
-                        "only 3 of them: the rest were refused before they "
-                        "reached it."));
+              HasSubstr("258 threads, 0 calls waiting for the database pool: "
+                        "neither the pool nor the CPU was saturated; the "
+                        "service counted only 3 of them: the rest were "
+                        "refused before they reached it."));
+}
+
+TEST(VerdictTest, BusyCoresMakeTheCpuTheLimit) {
+  pb::Results results = Results({500}, {700});
+  results.mutable_environment()->set_cpus(2);
+  // The onset step measured 400 calls in one second.
+  pb::Step* onset = results.mutable_targets(1)->mutable_steps(3);
+  (*onset->mutable_processes())["async"].set_cpu_s(0.7);
+  (*onset->mutable_processes())["db"].set_cpu_s(0.9);
+  (*onset->mutable_processes())["loadgen"].set_cpu_s(0.3);
+  pb::ServerMetrics* metrics = onset->add_server_metrics();
+  (*metrics->mutable_gauges())["asyncgrpc_db_waiting"] = 5;
+  (*metrics->mutable_rpcs_by_code())["RESOURCE_EXHAUSTED"] = 450;
+  EXPECT_THAT(BuildVerdict(results).text(),
+              HasSubstr("async failed with RESOURCE_EXHAUSTED from 400 calls/s "
+                        "(450 of 450 failed calls); at its onset: 5 calls "
+                        "waiting for the database pool, 1.9 of 2 cores busy "
+                        "(PostgreSQL 0.9, loadgen 0.3, server 0.7): the "
+                        "machine's CPU was the limit, with calls queued for "
+                        "the database pool behind it; the service itself "
+                        "answered them"));
 }
 
 TEST(VerdictTest, LatencyAloneAndAnInvalidOnsetAreTold) {
