@@ -93,7 +93,7 @@ FigureRange CapacityRange(const Arm& arm) {
   return FigureRange::Of(values, static_cast<int>(arm.figures.size()));
 }
 
-// "; sync met it up to the ramp's end in 2 of 3 runs (a lower bound)".
+// "sync in 2 of 3 runs": how often `arm` met the SLO up to the ramp's end.
 std::string LowerBoundNote(const Arm& arm) {
   const auto at_end = std::count_if(
       arm.figures.begin(), arm.figures.end(),
@@ -101,9 +101,8 @@ std::string LowerBoundNote(const Arm& arm) {
   if (at_end == 0) {
     return "";
   }
-  return absl::StrFormat(
-      " (%s met it up to the ramp's end in %d of %d runs: a lower bound)",
-      arm.name, at_end, arm.figures.size());
+  return absl::StrFormat("%s in %d of %d runs", arm.name, at_end,
+                         arm.figures.size());
 }
 
 // The highest load of `a`'s first run that every run of both arms ran clean.
@@ -185,10 +184,18 @@ std::string CapacitySentence(const std::string& slo, const std::string& unit,
   }
   std::string sentence = CompareSentence(
       absl::StrCat("load under the SLO ", slo), unit, a, ra, b, rb);
-  const std::string notes = LowerBoundNote(a) + LowerBoundNote(b);
+  std::vector<std::string> notes;
+  for (const Arm* arm : {&a, &b}) {
+    if (std::string note = LowerBoundNote(*arm); !note.empty()) {
+      notes.push_back(std::move(note));
+    }
+  }
   if (!notes.empty()) {
     sentence.pop_back();  // the full stop
-    absl::StrAppend(&sentence, notes, ".");
+    absl::StrAppend(&sentence,
+                    " (lower bounds where an arm met the SLO up to the "
+                    "ramp's end: ",
+                    absl::StrJoin(notes, ", "), ").");
   }
   return sentence;
 }

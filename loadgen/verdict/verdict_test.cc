@@ -150,8 +150,8 @@ TEST(VerdictTest, ALowerBoundIsSaidSo) {
   results.mutable_targets(1)->mutable_capacity()->set_status(
       "at_least_ramp_end");
   EXPECT_THAT(BuildVerdict(results).text(),
-              HasSubstr("async met it up to the ramp's end in 1 of 1 runs: a "
-                        "lower bound"));
+              HasSubstr("(lower bounds where an arm met the SLO up to the "
+                        "ramp's end: async in 1 of 1 runs)."));
 }
 
 TEST(VerdictTest, PeakThroughputCountsOnlySuccessfulCallsOfValidSteps) {
