@@ -19,6 +19,7 @@ namespace {
 constexpr double kMostUsers = 100'000;
 constexpr int kMostShards = 10'000;
 constexpr int kMostRepeats = 100;
+constexpr size_t kLongestDescription = 2000;
 constexpr double kHighestRate = 1'000'000;
 // Every duration flag is at most this.
 constexpr absl::Duration kLongestDuration = absl::Hours(24);
@@ -264,6 +265,24 @@ absl::Status SetSearch(const RunFlags& flags, RunConfig& config) {
   return absl::OkStatus();
 }
 
+// --description is printed as one line ("run: ...") and titles the report.
+absl::Status SetDescription(const RunFlags& flags, RunConfig& config) {
+  if (flags.description.size() > kLongestDescription) {
+    return Usage(absl::StrCat("--description must be at most ",
+                              kLongestDescription, " characters, got ",
+                              flags.description.size()));
+  }
+  for (const char c : flags.description) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      return Usage(
+          "--description must be one line of text (no control "
+          "characters)");
+    }
+  }
+  config.description = flags.description;
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<RunConfig> MakeRunConfig(const RunFlags& flags, absl::Time now) {
@@ -288,7 +307,7 @@ absl::StatusOr<RunConfig> MakeRunConfig(const RunFlags& flags, absl::Time now) {
   RETURN_IF_ERROR(SetCpuPids(flags, config));
   RETURN_IF_ERROR(SetSearch(flags, config));
   config.command = flags.command;
-  config.description = flags.description;
+  RETURN_IF_ERROR(SetDescription(flags, config));
   return config;
 }
 

@@ -241,5 +241,17 @@ TEST(MakeRunConfigTest, SloPrecisionAndRepeats) {
                                 "--start_at"));
 }
 
+TEST(MakeRunConfigTest, ADescriptionIsOneLineOfText) {
+  RunFlags flags = Valid();
+  flags.description = "preset pooled: pools of 16 \u00b5s";
+  absl::StatusOr<RunConfig> config = MakeRunConfig(flags, kNow);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->description, flags.description);
+  flags.description = "two\nlines";
+  EXPECT_TRUE(absl::StrContains(ErrorOf(flags), "--description"));
+  flags.description = std::string(2001, 'x');
+  EXPECT_TRUE(absl::StrContains(ErrorOf(flags), "at most 2000"));
+}
+
 }  // namespace
 }  // namespace asyncgrpc::loadgen
