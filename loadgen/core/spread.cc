@@ -36,22 +36,6 @@ pb::SpreadPoint* MutablePointIn(pb::Spread& spread, const char* name) {
       &spread, spread.GetDescriptor()->FindFieldByName(name)));
 }
 
-double Median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  const size_t n = values.size();
-  return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
-}
-
-void Fill(const std::vector<double>& values, pb::SpreadPoint* point) {
-  point->set_detected(static_cast<int32_t>(values.size()));
-  if (values.empty()) {
-    return;
-  }
-  point->set_median(Median(values));
-  point->set_min(*std::min_element(values.begin(), values.end()));
-  point->set_max(*std::max_element(values.begin(), values.end()));
-}
-
 std::string Range(const pb::SpreadPoint& p) {
   return absl::StrFormat("median %.6g, range %.6g-%.6g", p.median(), p.min(),
                          p.max());
@@ -94,6 +78,22 @@ pb::PointComparison Compare(const char* point, const pb::TargetResult& a,
 
 }  // namespace
 
+pb::SpreadPoint SpreadOfValues(const std::vector<double>& values) {
+  pb::SpreadPoint point;
+  point.set_detected(static_cast<int32_t>(values.size()));
+  if (values.empty()) {
+    return point;
+  }
+  std::vector<double> sorted = values;
+  std::sort(sorted.begin(), sorted.end());
+  const size_t n = sorted.size();
+  point.set_median(n % 2 == 1 ? sorted[n / 2]
+                              : (sorted[n / 2 - 1] + sorted[n / 2]) / 2);
+  point.set_min(sorted.front());
+  point.set_max(sorted.back());
+  return point;
+}
+
 pb::Spread SpreadOf(
     const google::protobuf::RepeatedPtrField<pb::TargetResult>& runs) {
   pb::Spread spread;
@@ -105,7 +105,7 @@ pb::Spread SpreadOf(
         values.push_back(*value);
       }
     }
-    Fill(values, MutablePointIn(spread, point));
+    *MutablePointIn(spread, point) = SpreadOfValues(values);
   }
   return spread;
 }

@@ -8,6 +8,8 @@
 //   ComparePoints(results);  // fills results.comparisons
 #pragma once
 
+#include <vector>
+
 #include "google/protobuf/repeated_ptr_field.h"
 #include "loadgen/results.pb.h"
 
@@ -15,6 +17,9 @@ namespace asyncgrpc::loadgen {
 
 // Fewer runs than this and no claim of a difference is made.
 inline constexpr int kRunsToCompare = 3;
+
+// The median, minimum and maximum of `values`; `detected` is their count.
+::loadgen::v1::SpreadPoint SpreadOfValues(const std::vector<double>& values);
 
 // Each of the summary's points (slowdown_at, errors_at, saturation_at,
 // max_rps, capacity) over `runs`.

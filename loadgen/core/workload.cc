@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "loadgen/core/channel.h"
 #include "loadgen/core/random.h"
 
 namespace asyncgrpc::loadgen {
@@ -113,25 +114,10 @@ class Iteration {
 
 Workload::Workload(const RunConfig& config, const Target& target)
     : config_(config) {
-  std::shared_ptr<grpc::ChannelCredentials> credentials =
-      grpc::InsecureChannelCredentials();
-  if (!config.tls_root_certs_pem.empty()) {
-    credentials =
-        grpc::SslCredentials({.pem_root_certs = config.tls_root_certs_pem});
-  }
+  const ChannelTls tls{.root_certs_pem = config.tls_root_certs_pem,
+                       .server_name = config.tls_server_name};
   for (int i = 0; i < config.channels; ++i) {
-    grpc::ChannelArguments args;
-    // Distinct args: each channel gets its own TCP connection.
-    args.SetInt("loadgen.channel", i);
-    args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
-    // A headless Kubernetes Service's name resolves to every ready pod:
-    // spread calls over all of them, not only the first address.
-    args.SetLoadBalancingPolicyName("round_robin");
-    if (!config.tls_server_name.empty()) {
-      args.SetSslTargetNameOverride(config.tls_server_name);
-    }
-    channels_.push_back(
-        grpc::CreateCustomChannel(target.address, credentials, args));
+    channels_.push_back(NewTargetChannel(target.address, tls, i));
     stubs_.push_back(items::v1::ItemService::NewStub(channels_.back()));
   }
 }

@@ -1,10 +1,7 @@
 #include "loadgen/identical/caller.h"
 
 #include <grpcpp/client_context.h>
-#include <grpcpp/create_channel.h>
-#include <grpcpp/security/credentials.h>
 #include <grpcpp/support/byte_buffer.h>
-#include <grpcpp/support/channel_arguments.h>
 #include <grpcpp/support/stub_options.h>
 
 #include <utility>
@@ -31,19 +28,9 @@ std::string Flatten(const grpc::ByteBuffer& buffer) {
 
 }  // namespace
 
-TargetCaller::TargetCaller(Target target, const CallerTls& tls)
+TargetCaller::TargetCaller(Target target, const ChannelTls& tls)
     : target_(std::move(target)) {
-  std::shared_ptr<grpc::ChannelCredentials> credentials =
-      grpc::InsecureChannelCredentials();
-  grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
-  if (!tls.root_certs_pem.empty()) {
-    credentials = grpc::SslCredentials({.pem_root_certs = tls.root_certs_pem});
-    if (!tls.server_name.empty()) {
-      args.SetSslTargetNameOverride(tls.server_name);
-    }
-  }
-  channel_ = grpc::CreateCustomChannel(target_.address, credentials, args);
+  channel_ = NewTargetChannel(target_.address, tls, /*index=*/0);
   stub_ = std::make_unique<grpc::GenericStub>(channel_);
 }
 

@@ -1,8 +1,8 @@
 // One target of `loadgen identical`, called without stubs of the items API:
 // a request goes out as the bytes it was given and the answer comes back as
 // the bytes that arrived (grpc::GenericStub over ByteBuffers), so nothing is
-// parsed and serialized again on the way. One channel per target, made as
-// loadgen's workload makes its channels (plaintext, or TLS with --tls_ca).
+// parsed and serialized again on the way. One channel per target, the one a
+// run's workload uses (core/channel.h: plaintext, or TLS with --tls_ca).
 //
 //   TargetCaller caller({.name = "sync", .address = "127.0.0.1:50051"}, {});
 //   if (!caller.WaitConnected(absl::Now() + absl::Seconds(3))) { ... }
@@ -16,25 +16,18 @@
 #include <string>
 
 #include "absl/time/time.h"
+#include "loadgen/core/channel.h"
 #include "loadgen/core/notation.h"
 #include "loadgen/identical/answers.h"
 #include "loadgen/identical/sample.h"
 
 namespace asyncgrpc::loadgen {
 
-// How to reach the targets: TLS when `root_certs_pem` is set.
-struct CallerTls {
-  // PEM root certificates to trust (--tls_ca's contents); empty: plaintext.
-  std::string root_certs_pem;
-  // The name the certificate must carry, when not the target's host.
-  std::string server_name;
-};
-
 inline constexpr absl::Duration kCallDeadline = absl::Seconds(10);
 
 class TargetCaller {
  public:
-  TargetCaller(Target target, const CallerTls& tls);
+  TargetCaller(Target target, const ChannelTls& tls);
 
   const Target& target() const { return target_; }
 

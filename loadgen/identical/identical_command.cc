@@ -52,8 +52,8 @@ absl::StatusOr<std::pair<Target, Target>> ParseTwoTargets(
   return std::make_pair(*std::move(a), *std::move(b));
 }
 
-absl::StatusOr<CallerTls> TlsOf(const IdenticalFlags& flags) {
-  CallerTls tls{.server_name = flags.tls_server_name};
+absl::StatusOr<ChannelTls> TlsOf(const IdenticalFlags& flags) {
+  ChannelTls tls{.server_name = flags.tls_server_name};
   if (flags.tls_ca.empty()) {
     return tls;
   }
@@ -89,7 +89,7 @@ int IdenticalCommand(const IdenticalFlags& flags, std::ostream& out,
   if (!targets.ok()) {
     return BadInput(err, targets.status().message());
   }
-  absl::StatusOr<CallerTls> tls = TlsOf(flags);
+  absl::StatusOr<ChannelTls> tls = TlsOf(flags);
   if (!tls.ok()) {
     return BadInput(err, tls.status().message());
   }

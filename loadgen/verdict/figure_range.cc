@@ -8,20 +8,12 @@
 namespace asyncgrpc::loadgen {
 
 FigureRange FigureRange::Of(const std::vector<double>& values, int runs) {
-  FigureRange range;
-  range.runs = runs;
-  range.found = static_cast<int>(values.size());
-  if (values.empty()) {
-    return range;
-  }
-  std::vector<double> sorted = values;
-  std::sort(sorted.begin(), sorted.end());
-  const size_t n = sorted.size();
-  range.median =
-      n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
-  range.min = sorted.front();
-  range.max = sorted.back();
-  return range;
+  const ::loadgen::v1::SpreadPoint point = SpreadOfValues(values);
+  return {.median = point.median(),
+          .min = point.min(),
+          .max = point.max(),
+          .found = point.detected(),
+          .runs = runs};
 }
 
 Comparison Claim(const FigureRange& a, const FigureRange& b) {
