@@ -1,9 +1,10 @@
 // loadgen: ramps load against gRPC ItemService targets and compares them side
 // by side: flags -> config (core/config.h) -> run (core/runner.h, with the
 // servers' metrics from server_metrics/ and CPU by process from process_cpu/)
-// -> outputs (report/). Four commands besides: `report` re-renders a report,
+// -> outputs (report/). Five commands besides: `report` re-renders a report,
 // `merge` merges a distributed run's shards (distributed/), `diff` compares two
-// runs (diff/), `identical` checks that two targets answer alike (identical/).
+// runs (diff/), `identical` checks that two targets answer alike (identical/),
+// `sweep` collects the runs of a swept knob (sweep/).
 //
 //   loadgen --target sync=127.0.0.1:50051 --target async=127.0.0.1:50052 \
 //       --users 10:200:10 --out DIR
@@ -12,6 +13,8 @@
 //   loadgen diff A B               compares two runs step by step
 //   loadgen identical --target A=HOST:PORT --target B=HOST:PORT
 //                                  same requests to both, answers compared
+//   loadgen sweep NAME VALUE=DIR... --out DIR
+//                                  one run per value, with the crossover
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -37,6 +40,7 @@
 #include "loadgen/report/outputs.h"
 #include "loadgen/report/report_html.h"
 #include "loadgen/server_metrics/recorder.h"
+#include "loadgen/sweep/sweep_command.h"
 #include "loadgen/verdict/verdict.h"
 
 // Every run flag's default is RunFlags' (loadgen/core/config.h): one copy.
@@ -333,7 +337,10 @@ int main(int argc, char** argv) {
       "the same config, step by step)\n"
       "  loadgen identical --target A=HOST:PORT --target B=HOST:PORT   "
       "(check that two targets give the same status and byte-identical "
-      "answers to the same requests)");
+      "answers to the same requests)\n"
+      "  loadgen sweep NAME VALUE=DIR... --out DIR   (collect the runs of a "
+      "swept knob, one per value, into DIR/sweep.json and report.html, with "
+      "the crossover)");
   if (args.empty()) {
     return RunAndReport(argc, argv);
   }
@@ -348,6 +355,14 @@ int main(int argc, char** argv) {
                        absl::GetFlag(FLAGS_fail_on_regression), std::cout,
                        std::cerr);
   }
+  if (args[0] == "sweep") {
+    const std::vector<std::string> words(argv, argv + argc);
+    return SweepCommand({.args = {args.begin() + 1, args.end()},
+                         .out_dir = absl::GetFlag(FLAGS_out),
+                         .description = absl::GetFlag(FLAGS_description),
+                         .command = absl::StrJoin(words, " ")},
+                        std::cout, std::cerr);
+  }
   if (args[0] == "identical" && args.size() == 1) {
     return IdenticalCommand(
         {.targets = absl::GetFlag(FLAGS_target),
@@ -358,5 +373,6 @@ int main(int argc, char** argv) {
   ExitWithUsageError(absl::StrCat(
       "unknown command \"", absl::StrJoin(args, " "),
       "\" (try: report DIR, merge --out DIR INPUT..., diff A B, identical "
-      "--target A=... --target B=..., or --help)"));
+      "--target A=... --target B=..., sweep NAME VALUE=DIR... --out DIR, or "
+      "--help)"));
 }

@@ -16,6 +16,7 @@ declare -A allowed=(
   [diff]='distributed'
   [identical]='core'
   [verdict]='core'
+  [sweep]='core verdict distributed report'
 )
 bad=()
 for room in "${!allowed[@]}"; do

@@ -207,13 +207,19 @@ absl::Status WriteOutputs(const pb::Results& results, const std::string& dir) {
   if (!html.ok()) {
     return html.status();
   }
+  // A sweep's runs are each value's own; it writes its collection and page.
+  const std::string json_name =
+      results.has_sweep() ? "sweep.json" : "results.json";
   for (const auto& [name, content] :
-       {std::pair<std::string, const std::string&>{"results.json", *json},
+       {std::pair<std::string, const std::string&>{json_name, *json},
         {"report.html", *html}}) {
     if (absl::Status status = WriteFile(dir + "/" + name, content);
         !status.ok()) {
       return status;
     }
+  }
+  if (results.has_sweep()) {
+    return absl::OkStatus();
   }
   if (absl::Status status = WriteFile(dir + "/steps.csv", StepsCsv(results));
       !status.ok()) {

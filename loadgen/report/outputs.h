@@ -15,6 +15,8 @@
 
 namespace asyncgrpc::loadgen {
 
+// A sweep (Results.sweep set; `loadgen sweep`) writes sweep.json and
+// report.html only.
 absl::Status WriteOutputs(const ::loadgen::v1::Results& results,
                           const std::string& dir);
 
