@@ -87,6 +87,14 @@ std::string StripSourceMaps(absl::string_view js) {
 }
 
 std::string PageTitle(const ::loadgen::v1::Results& results) {
+  if (results.has_sweep()) {
+    const auto& sweep = results.sweep();
+    return absl::StrCat(
+        "loadgen sweep: ", sweep.name(),
+        sweep.baseline().empty()
+            ? ""
+            : absl::StrCat(", ", sweep.baseline(), " vs ", sweep.challenger()));
+  }
   std::vector<std::string> names;
   for (const auto& target : results.targets()) {
     names.push_back(target.name());

@@ -169,6 +169,75 @@ Results ResultsWithVerdict() {
   return results;
 }
 
+// What `loadgen sweep` writes: no targets of its own, the sweep's verdict, and
+// upstream_delay over 0ms and 50ms for sync (baseline) and async
+// (challenger), async paying from 50ms.
+Results ResultsWithSweep() {
+  Results results;
+  results.mutable_config()->set_mode("open");
+  results.mutable_config()->set_description("sweep of upstream_delay");
+  ::loadgen::v1::Verdict* verdict = results.mutable_verdict();
+  verdict->set_basis("3 runs each");
+  verdict->add_sentences("async pays from upstream_delay 50ms on.");
+  verdict->set_text(verdict->sentences(0));
+  ::loadgen::v1::Sweep* sweep = results.mutable_sweep();
+  sweep->set_name("upstream_delay");
+  sweep->set_unit("ms");
+  sweep->set_baseline("sync");
+  sweep->set_challenger("async");
+  sweep->set_slo("p99<=100ms,errors<=1%");
+  sweep->set_load_unit("calls/s");
+  for (const int delay_ms : {0, 50}) {
+    ::loadgen::v1::SweepPoint* point = sweep->add_points();
+    point->set_value(absl::StrCat(delay_ms, "ms"));
+    point->set_value_number(delay_ms);
+    point->set_directory(absl::StrCat("upstream_delay=", delay_ms, "ms"));
+    const struct {
+      const char* name;
+      const char* target;
+      const char* detail;
+      double median;
+    } facts[] = {
+        {"capacity", "sync", "", delay_ms == 0 ? 750.0 : 300.0},
+        {"capacity", "async", "", delay_ms == 0 ? 620.0 : 405.0},
+        {"errors_at", "sync", "", 900},
+        {"rss_mb", "async", "", 41.5},
+        {"cpu_per_call_us", "sync", "sync", 120},
+        {"cpu_per_call_us", "sync", "db", 210},
+        {"cpu_per_call_us", "sync", "loadgen", 35},
+    };
+    for (const auto& f : facts) {
+      ::loadgen::v1::VerdictFact* fact = point->add_facts();
+      fact->set_name(f.name);
+      fact->set_target(f.target);
+      fact->set_detail(f.detail);
+      fact->set_median(f.median);
+      fact->set_min(f.median * 0.9);
+      fact->set_max(f.median);
+      fact->set_runs(3);
+      if (absl::string_view(f.name) == "cpu_per_call_us") {
+        fact->set_load(300);
+      }
+      fact->set_load_unit("calls/s");
+    }
+    point->set_pays(delay_ms == 50);
+    point->set_judgement(delay_ms == 50 ? "async pays: 1.35x of sync"
+                                        : "async sustained less");
+    if (delay_ms == 50) {
+      point->set_capacity_ratio(1.35);
+    }
+    point->add_capacity_status("within_precision");
+  }
+  ::loadgen::v1::Crossover* crossover = sweep->mutable_crossover();
+  crossover->set_found(true);
+  crossover->set_from_value("50ms");
+  crossover->set_statement("async pays from upstream_delay 50ms on.");
+  crossover->add_rules(
+      "The challenger pays where its capacity range lies "
+      "above the baseline's.");
+  return results;
+}
+
 // The embedded Results JSON, unescaped.
 std::string EmbeddedJson(const std::string& html) {
   const std::size_t begin = absl::string_view(html).find(kJsonOpen);
@@ -417,7 +486,7 @@ TEST(RenderReportHtmlTest, EmbedsTheVerdictForTheFirstSection) {
   EXPECT_THAT(script, HasSubstr("function verdictSection(model)"));
   EXPECT_THAT(script, HasSubstr("el('section', {id: 'verdict'}"));
   EXPECT_THAT(script, HasSubstr("[header(model), verdictSection(model), "
-                                "configSection(model),"));
+                                "sweep.nodes, configSection(model),"));
 }
 
 TEST(RenderReportHtmlTest, WithoutAVerdictThePageSaysWhy) {
@@ -464,6 +533,81 @@ TEST(RenderReportHtmlTest, EscapesMarkupInTheDescriptionAndVerdict) {
         "createContextualFragment", "DOMParser"}) {
     EXPECT_THAT(script, Not(HasSubstr(parser)));
   }
+}
+
+// No DOM here either: the page carries the sweep (proto field names, as
+// report.js reads them), and the page's script draws its section right after
+// the verdict.
+TEST(RenderReportHtmlTest, EmbedsTheSweepForItsSectionAfterTheVerdict) {
+  const Results results = ResultsWithSweep();
+  absl::StatusOr<std::string> html = RenderReportHtml(results);
+  ASSERT_TRUE(html.ok()) << html.status();
+  const std::string json = EmbeddedJson(*html);
+  EXPECT_THAT(json, HasSubstr("\"targets\":[]"));
+  EXPECT_THAT(json, HasSubstr("\"sweep\":{\"name\":\"upstream_delay\""));
+  EXPECT_THAT(json, HasSubstr("\"load_unit\":\"calls/s\""));
+  EXPECT_THAT(json, HasSubstr("\"value_number\":50"));
+  EXPECT_THAT(json, HasSubstr("\"directory\":\"upstream_delay=50ms\""));
+  EXPECT_THAT(json, HasSubstr("\"capacity_ratio\":1.35"));
+  EXPECT_THAT(json, HasSubstr("\"pays\":true"));
+  EXPECT_THAT(json, HasSubstr("\"capacity_status\":[\"within_precision\"]"));
+  EXPECT_THAT(json, HasSubstr("\"from_value\":\"50ms\""));
+  EXPECT_THAT(json, HasSubstr("\"detail\":\"db\""));
+  const Results parsed = ParseResults(json);
+  std::string diff;
+  google::protobuf::util::MessageDifferencer differencer;
+  differencer.ReportDifferencesToString(&diff);
+  EXPECT_TRUE(differencer.Compare(results, parsed)) << diff;
+  // An unset capacity ratio stays absent, so the page shows none for 0ms.
+  EXPECT_FALSE(parsed.sweep().points(0).has_capacity_ratio());
+
+  const absl::string_view script(kReportJs, kReportJsSize);
+  EXPECT_THAT(script, HasSubstr("function sweepSection(model)"));
+  EXPECT_THAT(script, HasSubstr("el('section', {id: 'sweep'}"));
+  EXPECT_THAT(script, HasSubstr("const sweep = sweepSection(model);"));
+  EXPECT_THAT(script, HasSubstr("[header(model), verdictSection(model), "
+                                "sweep.nodes, configSection(model),"));
+  // Read with the proto's field names.
+  for (absl::string_view field :
+       {"s.load_unit", "p.capacity_ratio", "p.capacity_status",
+        "crossover.from_value", "p.directory"}) {
+    EXPECT_THAT(script, HasSubstr(field));
+  }
+}
+
+TEST(RenderReportHtmlTest, RendersASweepWithoutTargetsOrValues) {
+  // A sweep's per-target sections are left to each value's own report.
+  EXPECT_THAT(absl::string_view(kReportJs, kReportJsSize),
+              HasSubstr("if (model.sweep && !model.targets.length) return "
+                        "{nodes: [], panels: []};"));
+
+  Results bare;
+  bare.mutable_sweep()->set_name("items");
+  absl::StatusOr<std::string> html = RenderReportHtml(bare);
+  ASSERT_TRUE(html.ok()) << html.status();
+  EXPECT_THAT(*html, HasSubstr("<title>loadgen sweep: items</title>"));
+  const Results parsed = ParseResults(EmbeddedJson(*html));
+  EXPECT_TRUE(parsed.has_sweep());
+  EXPECT_EQ(parsed.targets_size(), 0);
+  EXPECT_EQ(parsed.sweep().points_size(), 0);
+
+  // Markup in the sweep's strings stays data.
+  Results evil = ResultsWithSweep();
+  const std::string markup = "</script><script>alert(1)</script><!--";
+  evil.mutable_sweep()->mutable_crossover()->set_statement(markup);
+  evil.mutable_sweep()->mutable_points(0)->set_directory(markup);
+  absl::StatusOr<std::string> escaped = RenderReportHtml(evil);
+  ASSERT_TRUE(escaped.ok()) << escaped.status();
+  EXPECT_THAT(*escaped, Not(HasSubstr("alert(1)</script>")));
+  std::size_t closes = 0;
+  for (std::size_t at = escaped->find("</script>"); at != std::string::npos;
+       at = escaped->find("</script>", at + 1)) {
+    ++closes;
+  }
+  EXPECT_EQ(closes, 3u);
+  EXPECT_EQ(
+      ParseResults(EmbeddedJson(*escaped)).sweep().crossover().statement(),
+      markup);
 }
 
 TEST(RenderReportHtmlTest, RendersWithoutTargetsOrSteps) {

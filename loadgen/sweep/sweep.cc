@@ -37,11 +37,10 @@ absl::Status CheckInputs(const std::vector<SweepInput>& inputs) {
     if (r.targets_size() != 2) {
       problem = absl::StrFormat("has %d targets, not 2", r.targets_size());
     } else if (TargetNames(r) != TargetNames(first) ||
-               r.config().mode() != first.config().mode() ||
-               r.config().slo() != first.config().slo()) {
-      problem = absl::StrCat("ran targets ", TargetNames(r), " (",
-                             r.config().mode(), " loop, SLO ", r.config().slo(),
-                             "), unlike the first value's");
+               r.config().mode() != first.config().mode()) {
+      problem =
+          absl::StrCat("ran targets ", TargetNames(r), " (", r.config().mode(),
+                       " loop), unlike the first value's");
     } else if (!seen.insert(input.value).second) {
       problem = "is given twice";
     }
@@ -51,6 +50,23 @@ absl::Status CheckInputs(const std::vector<SweepInput>& inputs) {
     }
   }
   return absl::OkStatus();
+}
+
+// The SLO all values shared, or each value's in words.
+std::string SloOf(const std::vector<SweepInput>& inputs,
+                  const std::vector<std::pair<double, size_t>>& order) {
+  const std::string& lowest =
+      inputs[order.front().second].results.config().slo();
+  const std::string& highest =
+      inputs[order.back().second].results.config().slo();
+  for (const SweepInput& input : inputs) {
+    if (input.results.config().slo() != lowest) {
+      return absl::StrCat("of each value (", lowest, " at ",
+                          inputs[order.front().second].value, " to ", highest,
+                          " at ", inputs[order.back().second].value, ")");
+    }
+  }
+  return lowest;
 }
 
 int RunsOf(const pb::Results& results) {
@@ -91,13 +107,14 @@ absl::StatusOr<pb::Results> BuildSweep(const std::string& name,
   const pb::Results& first = inputs.front().results;
   sweep.set_baseline(first.targets(0).name());
   sweep.set_challenger(first.targets(1).name());
-  sweep.set_slo(first.config().slo());
   sweep.set_load_unit(first.config().mode() == "open" ? "calls/s" : "users");
+  sweep.set_slo(SloOf(inputs, order));
   int runs = 0;
   for (const auto& [number, i] : order) {
     const SweepInput& input = inputs[i];
     pb::SweepPoint point = PointOf(input.value, input.directory, input.results);
     point.set_value_number(number);
+    point.set_slo(input.results.config().slo());
     *sweep.add_points() = std::move(point);
     runs = runs == 0 ? RunsOf(input.results)
                      : std::min(runs, RunsOf(input.results));

@@ -199,6 +199,18 @@ TEST(SweepTest, VerdictStatesBasisCrossoverRatiosAndFailures) {
   EXPECT_TRUE(out.targets().empty());
 }
 
+TEST(SweepTest, EachValuesOwnSloIsSaid) {
+  pb::Results slower = PairRun(kSame, kSame);
+  slower.mutable_config()->set_slo("p99<=140ms");
+  const pb::Results out =
+      Sweep({{"20ms", std::move(slower)}, {"0ms", PairRun(kSame, kSame)}});
+  EXPECT_EQ(out.sweep().slo(),
+            "of each value (p99<=100ms at 0ms to p99<=140ms at 20ms)");
+  EXPECT_EQ(out.sweep().points(1).slo(), "p99<=140ms");
+  EXPECT_THAT(out.sweep().crossover().statement(),
+              HasSubstr("capacity under the SLO of each value (p99<=100ms"));
+}
+
 TEST(SweepTest, BadInputIsNamed) {
   auto build = [](std::vector<SweepInput> inputs) {
     return BuildSweep("upstream_delay", std::move(inputs), "").status();

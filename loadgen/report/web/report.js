@@ -123,9 +123,11 @@
     return 'hsl(' + ((i * 137.5) % 360).toFixed(0) + ', 60%, 45%)';
   }
 
-  function inferMode(config, targets) {
+  // A sweep has no targets of its own to infer from, but states its load unit.
+  function inferMode(config, targets, sweep) {
     const mode = str(config.mode);
     if (mode === 'closed' || mode === 'open') return mode;
+    if (sweep && !targets.length) return sweep.loadUnit === 'calls/s' ? 'open' : 'closed';
     let users = 0;
     let rates = 0;
     for (const t of targets) {
@@ -140,7 +142,9 @@
   function buildModel(results) {
     const config = obj(results.config);
     const rawTargets = arr(results.targets).map(obj);
-    const mode = inferMode(config, rawTargets);
+    // Written by `loadgen sweep` only; its `targets` are then empty.
+    const sweep = results.sweep === undefined ? null : buildSweep(results.sweep);
+    const mode = inferMode(config, rawTargets, sweep);
     const open = mode === 'open';
     const model = {
       config: config,
@@ -154,6 +158,7 @@
       comparisons: arr(results.comparisons).map(obj),
       // Absent in a single-target run and in files written before verdicts existed.
       verdict: results.verdict === undefined ? null : obj(results.verdict),
+      sweep: sweep,
       targets: [],
     };
     rawTargets.forEach((t, i) => {
@@ -225,9 +230,17 @@
 
   // ---- Sections ---------------------------------------------------------------------------------------
 
-  function header(model) {
+  function pageTitle(model) {
+    if (model.sweep && !model.targets.length) {
+      const names = model.sweep.targets.map((t) => t.name);
+      return 'loadgen sweep: ' + model.sweep.name + (names.length ? ', ' + names.join(' vs ') : '');
+    }
     const names = model.targets.map((t) => t.name);
-    const title = names.length ? 'loadgen report: ' + names.join(' vs ') : 'loadgen report';
+    return names.length ? 'loadgen report: ' + names.join(' vs ') : 'loadgen report';
+  }
+
+  function header(model) {
+    const title = pageTitle(model);
     const env = model.environment;
     const sub = [];
     if (str(env.started_at)) sub.push('started ' + str(env.started_at));
@@ -245,6 +258,9 @@
     peak_goodput: {label: 'peak goodput', unit: 'calls/s'},
     failure: {label: 'failure onset', unit: null},
     cpu_per_call_us: {label: 'CPU per call', unit: '\u00B5s'},
+    // A sweep's facts besides the verdict's (SweepPoint.facts).
+    errors_at: {label: 'error onset', unit: null},
+    rss_mb: {label: 'peak RSS', unit: 'MB'},
   };
 
   function hasVerdict(verdict) {
@@ -292,6 +308,10 @@
     const verdict = model.verdict;
     if (!hasVerdict(verdict)) {
       const n = model.targets.length;
+      if (model.sweep && !n) {
+        append(section, el('p', {class: 'muted no-verdict'}, 'No verdict: this sweep records none.'));
+        return [section];
+      }
       append(section, el('p', {class: 'muted no-verdict'}, 'No verdict: a verdict compares exactly two targets' +
           (n === 2 ? ', and this results.json records none (it may predate verdicts).' :
             ', and this run has ' + n + (n === 1 ? ' target.' : ' targets.'))));
@@ -309,6 +329,239 @@
           el('ol', {class: 'rules'}, rules.map((r) => el('li', {}, r)))));
     }
     return [section];
+  }
+
+  // ---- Sweep (Results.sweep: one knob over several values, each value a two-target run of its own) -----
+
+  // The figures of SweepPoint.facts: the table's columns, and a chart for each with `chart`. A cpu_per_call_us
+  // fact is found by its process (VerdictFact.detail), where 'server' is the target's own name. unit null: a
+  // load, in Sweep.load_unit.
+  const SWEEP_FIGURES = [
+    {name: 'capacity', label: 'capacity under the SLO', unit: null, chart: 'Capacity under the SLO'},
+    {name: 'peak_goodput', label: 'peak throughput', unit: 'calls/s', chart: 'Peak throughput of successful calls'},
+    {name: 'errors_at', label: 'error onset', unit: null, chart: 'Error onset'},
+    {name: 'cpu_per_call_us', process: 'server', label: 'server CPU/call', unit: '\u00B5s', chart: 'Server CPU per call'},
+    {name: 'cpu_per_call_us', process: 'db', label: 'PostgreSQL CPU/call', unit: '\u00B5s'},
+    {name: 'cpu_per_call_us', process: 'loadgen', label: 'loadgen CPU/call', unit: '\u00B5s'},
+    {name: 'rss_mb', label: 'server RSS', unit: 'MB', chart: 'Server memory (highest RSS)'},
+  ];
+
+  function buildSweep(raw) {
+    const s = obj(raw);
+    const crossover = obj(s.crossover);
+    const points = arr(s.points).map(obj).map((p) => ({
+      value: str(p.value),
+      directory: str(p.directory),
+      facts: arr(p.facts).map(obj),
+      ratio: num(p.capacity_ratio),
+      pays: p.pays === true,
+      judgement: str(p.judgement),
+      capacityStatus: arr(p.capacity_status).map(str).filter((st) => st !== ''),
+    }));
+    // Baseline first and challenger second, so they get the colours of an ordinary run's first and second
+    // target; then any other target a fact names.
+    const names = [str(s.baseline), str(s.challenger)];
+    for (const p of points) names.push(...p.facts.map((f) => str(f.target)));
+    return {
+      name: str(s.name) || 'value',
+      unit: str(s.unit),
+      baseline: str(s.baseline),
+      challenger: str(s.challenger),
+      slo: str(s.slo),
+      loadUnit: str(s.load_unit),
+      points: points,
+      targets: names.filter((n, i) => n !== '' && names.indexOf(n) === i).map((n, i) => ({name: n, color: colorOf(i)})),
+      crossover: {found: crossover.found === true, fromValue: str(crossover.from_value),
+        statement: str(crossover.statement), rules: arr(crossover.rules).map(str)},
+    };
+  }
+
+  function sweepLoadUnit(model) {
+    return model.sweep.loadUnit || model.loadUnit;
+  }
+  function sweepUnit(model, figure) {
+    return figure.unit === null ? sweepLoadUnit(model) : figure.unit;
+  }
+  function sweepAxisTitle(sw) {
+    return sw.name + (sw.unit ? ' (' + sw.unit + ')' : '');
+  }
+
+  function sweepFact(point, figure, target) {
+    const detail = figure.process === 'server' ? target : figure.process;
+    return point.facts.find((f) => str(f.name) === figure.name && str(f.target) === target &&
+        (detail === undefined || str(f.detail) === detail)) || null;
+  }
+  // runs 0: the figure was found in none of the value's runs.
+  function factFound(fact) {
+    return fact !== null && num(fact.runs) !== 0 && num(fact.median) !== null;
+  }
+  function fmtFigure(value) {
+    const n = num(value);
+    return fmtNumber(n, n !== null && Math.abs(n) >= 100 ? 0 : 1);
+  }
+  // "median (min–max)" over the value's runs, or the median alone where they agree.
+  function rangeText(fact) {
+    if (!factFound(fact)) return '\u2013';
+    const min = num(fact.min);
+    const max = num(fact.max);
+    if (min === null || max === null || min === max) return fmtFigure(fact.median);
+    return fmtFigure(fact.median) + ' (' + fmtFigure(min) + '\u2013' + fmtFigure(max) + ')';
+  }
+
+  // The loads the target's CPU figures were taken at (one load, unless the processes' facts differ).
+  function cpuLoadText(point, target) {
+    const loads = SWEEP_FIGURES.filter((f) => f.name === 'cpu_per_call_us').map((f) => sweepFact(point, f, target))
+        .filter(factFound).map((f) => num(f.load)).filter((l) => l !== null);
+    const distinct = loads.filter((l, i) => loads.indexOf(l) === i);
+    return distinct.length ? distinct.map(fmtFigure).join(' / ') : '\u2013';
+  }
+
+  // The value's own report, relative to this page. Each path segment is escaped, so a directory's name cannot
+  // become a URL of another kind (a scheme, a query).
+  function reportLink(point) {
+    if (!point.directory) return point.value;
+    const href = point.directory.split('/').map(encodeURIComponent).join('/') + '/report.html';
+    return el('a', {href: href, title: 'this value\'s own report'}, point.value);
+  }
+
+  function sweepHead(model) {
+    const cells = ['value', 'target'];
+    for (const f of SWEEP_FIGURES) {
+      cells.push(f.label + ' (' + sweepUnit(model, f) + ')');
+      if (f.process === 'loadgen') cells.push('CPU taken at (' + sweepLoadUnit(model) + ')');
+    }
+    cells.push('capacity ratio', 'judgement');
+    return el('tr', {}, cells.map((h, i) => el('th', {class: i < 2 || i === cells.length - 1 ? 'text' : null, scope: 'col'}, h)));
+  }
+
+  // One row per target; the value, its capacity ratio and judgement span them.
+  function sweepRows(model, point) {
+    const sw = model.sweep;
+    const targets = sw.targets.length ? sw.targets : [{name: '', color: colorOf(0)}];
+    const span = targets.length;
+    const crossing = sw.crossover.found && point.value === sw.crossover.fromValue;
+    const status = point.capacityStatus.length ?
+      'capacity search by run (' + (sw.baseline || 'the baseline') + '\'s first): ' + point.capacityStatus.join(', ') : null;
+    return targets.map((t, i) => {
+      const cells = [];
+      if (i === 0) {
+        cells.push(el('td', {class: 'text value', rowspan: span}, reportLink(point), crossing ?
+          el('span', {class: 'crossover-mark', title: 'the crossover: ' + sw.challenger + ' pays from here on'}, ' \u25B6') : null));
+      }
+      cells.push(el('td', {class: 'text'}, t.name ? [swatch(t.color), t.name] : el('span', {class: 'muted'}, '\u2013')));
+      for (const f of SWEEP_FIGURES) {
+        cells.push(el('td', {}, rangeText(sweepFact(point, f, t.name))));
+        if (f.process === 'loadgen') cells.push(el('td', {}, cpuLoadText(point, t.name)));
+      }
+      if (i === 0) {
+        cells.push(el('td', {rowspan: span, title: status}, point.ratio === null ? '\u2013' : point.ratio.toFixed(2) + '\u00D7'),
+            el('td', {class: 'text', rowspan: span}, point.judgement || el('span', {class: 'muted'}, '\u2013')));
+      }
+      const classes = [point.pays ? 'pays' : '', i === 0 ? 'first' : ''].join(' ').trim();
+      return el('tr', {class: classes || null}, cells);
+    });
+  }
+
+  function sweepTable(model) {
+    return el('div', {class: 'scroll'}, el('table', {class: 'steps sweep-table'},
+        el('thead', {}, sweepHead(model)), el('tbody', {}, model.sweep.points.flatMap((p) => sweepRows(model, p)))));
+  }
+
+  // Per target: the medians as a line over the values, and the runs' range (min to max) as a band behind it,
+  // drawn as two datasets, the upper filled down to the lower. A value without the figure is a gap.
+  function sweepDatasets(sw, figure) {
+    const datasets = [];
+    for (const t of sw.targets) {
+      const facts = sw.points.map((p) => sweepFact(p, figure, t.name));
+      if (!facts.some(factFound)) continue;
+      const series = (key) => facts.map((f) => (factFound(f) ? num(f[key]) : null));
+      const band = {borderColor: 'transparent', backgroundColor: translucent(t.color, 0.18), borderWidth: 0,
+        pointRadius: 0, pointHoverRadius: 0, spanGaps: false, tension: 0, legendKind: 'band'};
+      datasets.push(Object.assign({label: t.name + ' min', data: series('min'), fill: false}, band),
+          Object.assign({label: t.name + ' max', data: series('max'), fill: '-1'}, band),
+          {label: t.name, data: series('median'), facts: facts, borderColor: t.color, backgroundColor: t.color,
+            borderWidth: 2.5, pointRadius: 4, pointHoverRadius: 6, spanGaps: false, tension: 0, legendKind: 'series'});
+    }
+    return datasets;
+  }
+
+  function sweepTooltip(sw, labels, unit) {
+    return {
+      mode: 'index',
+      intersect: false,
+      filter: (item) => item.dataset.legendKind !== 'band',
+      callbacks: {
+        title: (items) => (items.length ? sw.name + ' ' + labels[items[0].dataIndex] : ''),
+        label: (ctx) => {
+          const fact = ctx.dataset.facts[ctx.dataIndex];
+          return ctx.dataset.label + ': ' + rangeText(fact) + (factFound(fact) ? ' ' + unit : '');
+        },
+      },
+    };
+  }
+
+  // Against the values as categories, in their (ascending) order; the crossover's value is marked on the axis.
+  function sweepChart(model, figure) {
+    const sw = model.sweep;
+    const datasets = sweepDatasets(sw, figure);
+    if (!datasets.length) return null;
+    const unit = sweepUnit(model, figure);
+    const labels = sw.points.map((p) => p.value);
+    const cross = sw.crossover.found ? labels.indexOf(sw.crossover.fromValue) : -1;
+    const {panel, canvas} = chartPanel(figure.chart + ' vs ' + sw.name,
+        'Median over each value\'s runs (line) and their range, min to max (shaded); a gap is a value where the figure ' +
+        'was not found.' + (cross >= 0 ? ' Crossover from ' + labels[cross] + ' (\u25B6 on the axis): ' + sw.challenger +
+        ' pays there and at every value above.' : ''));
+    const crossing = (ctx) => ctx.index === cross;
+    return {panel: panel, draw: () => lineChart(canvas, datasets, {
+      interaction: {mode: 'index', intersect: false},
+      scales: {
+        x: {type: 'category', title: {display: true, text: sweepAxisTitle(sw)}, ticks: {
+          callback: (value, index) => (index === cross ? '\u25B6 ' : '') + labels[index],
+          color: (ctx) => (crossing(ctx) ? '#1a7f37' : '#5b6670'),
+          font: (ctx) => ({weight: crossing(ctx) ? 'bold' : 'normal'}),
+        }},
+        y: {beginAtZero: true, title: {display: true, text: figure.label + ', ' + unit}},
+      },
+      plugins: {legend: legendOptions(), tooltip: sweepTooltip(sw, labels, unit)},
+    }, labels)};
+  }
+
+  function sweepIntro(model) {
+    const sw = model.sweep;
+    const who = sw.baseline && sw.challenger ? sw.challenger + ' (the challenger) against ' + sw.baseline + ' (the baseline)' : 'The targets';
+    return who + ' at each value of ' + sw.name + ', each value a run of its own' +
+        (sw.slo ? '; capacity searched under the SLO ' + sw.slo : '') + '. Each figure is the median over that value\'s ' +
+        'runs, with their range (min\u2013max) where they differ; highlighted rows are values where the challenger pays. ' +
+        'There is nothing per target on this page: each value\'s own report (its link) holds its steps, charts and server metrics.';
+  }
+
+  // Right after the verdict: the crossover, then every value's figures as a table and against the value.
+  function sweepSection(model) {
+    const sw = model.sweep;
+    if (!sw) return {nodes: [], panels: []};
+    const c = sw.crossover;
+    const section = el('section', {id: 'sweep'}, el('h2', {}, 'Sweep: ' + sw.name),
+        el('p', {class: 'crossover' + (c.found ? ' found' : '')}, c.statement ||
+          (c.found ? 'Crossover from ' + c.fromValue + '.' : 'No crossover was found.')));
+    if (c.rules.length) {
+      append(section, el('details', {class: 'crossover-rules'}, el('summary', {},
+          'How the crossover is decided (' + c.rules.length + (c.rules.length === 1 ? ' rule)' : ' rules)')),
+          el('ol', {class: 'rules'}, c.rules.map((r) => el('li', {}, r)))));
+    }
+    append(section, el('p', {class: 'muted'}, sweepIntro(model)));
+    if (!sw.points.length) {
+      append(section, el('p', {class: 'note'}, 'This sweep records no values.'));
+      return {nodes: [section], panels: []};
+    }
+    append(section, [el('h3', {}, 'By value'), sweepTable(model)]);
+    if (typeof Chart === 'undefined') {
+      append(section, el('p', {class: 'fatal'}, 'The charting library did not load, so the sweep\'s charts are missing; the table above is complete.'));
+      return {nodes: [section], panels: []};
+    }
+    const panels = SWEEP_FIGURES.filter((f) => f.chart).map((f) => sweepChart(model, f)).filter((p) => p !== null);
+    if (panels.length) append(section, [el('h3', {}, 'Against ' + sw.name), el('div', {class: 'charts'}, panels.map((p) => p.panel))]);
+    return {nodes: [section], panels: panels};
   }
 
   function configSection(model) {
@@ -583,6 +836,8 @@
         boxHeight: 9,
         padding: 12,
         // Series first (in target order), then the marker shapes, then the hollow-point key.
+        // A sweep's min-max band shades the chart behind its line and needs no entry of its own.
+        filter: (item, data) => data.datasets[item.datasetIndex].legendKind !== 'band',
         sort: (a, b, data) => {
           const rank = (item) => ({series: 0, area: 0, marker: 1, invalid: 2})[data.datasets[item.datasetIndex].legendKind] || 0;
           return rank(a) - rank(b) || a.datasetIndex - b.datasetIndex;
@@ -652,10 +907,11 @@
     return value >= 1 ? fmtNumber(value, 0) : String(Number(value.toPrecision(1)));
   }
 
-  function lineChart(canvas, datasets, options) {
+  // labels: the categories of a category x axis (a sweep's values); without them x is linear.
+  function lineChart(canvas, datasets, options, labels) {
     return new Chart(canvas, {
       type: 'line',
-      data: {datasets: datasets},
+      data: labels ? {labels: labels, datasets: datasets} : {datasets: datasets},
       options: Object.assign({
         animation: false,
         responsive: true,
@@ -1077,6 +1333,17 @@
 
   // ---- Main -------------------------------------------------------------------------------------------
 
+  // The sections about each target's run. A sweep has none of its own: each value's report holds them, linked
+  // from the sweep's table.
+  function targetSections(model) {
+    if (model.sweep && !model.targets.length) return {nodes: [], panels: []};
+    const charts = chartsSection(model);
+    return {
+      nodes: [summarySection(model), searchSection(model), charts.nodes, stepsSection(model), serverSection(model)],
+      panels: charts.panels,
+    };
+  }
+
   function fail(root, message) {
     append(root, el('p', {class: 'fatal'}, message));
   }
@@ -1097,12 +1364,11 @@
     }
     try {
       const model = buildModel(results);
-      const charts = chartsSection(model);
-      append(root, [header(model), verdictSection(model), configSection(model), summarySection(model), searchSection(model), charts.nodes,
-        stepsSection(model),
-        serverSection(model)]);
+      const sweep = sweepSection(model);
+      const perTarget = targetSections(model);
+      append(root, [header(model), verdictSection(model), sweep.nodes, configSection(model), perTarget.nodes]);
       // Charts are drawn once their canvases are in the document, so they get their size.
-      for (const p of charts.panels) {
+      for (const p of sweep.panels.concat(perTarget.panels)) {
         try {
           p.draw();
         } catch (e) {
@@ -1110,7 +1376,7 @@
           console.error(e);
         }
       }
-      document.title = model.targets.length ? 'loadgen report: ' + model.targets.map((t) => t.name).join(' vs ') : 'loadgen report';
+      document.title = pageTitle(model);
     } catch (e) {
       fail(root, 'The report failed to render: ' + e.message);
       console.error(e);
