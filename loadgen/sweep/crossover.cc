@@ -84,8 +84,10 @@ std::vector<std::string> CrossoverRules() {
       "1.2x the baseline's and its lowest run is above the baseline's "
       "highest (ranges separate).",
       "The crossover is the lowest swept value from which the challenger "
-      "pays at every value above. With fewer than 3 runs per value it is "
-      "reported, labelled, and not claimed.",
+      "pays at every value above; failing that, the highest value up to "
+      "which it pays at every value below (a knob that helps the baseline as "
+      "it grows). With fewer than 3 runs per value it is reported, labelled, "
+      "and not claimed.",
   };
 }
 
@@ -149,6 +151,19 @@ pb::Crossover FindCrossover(const pb::Sweep& sweep, int runs) {
         from == 0 ? "; the lowest value swept, so perhaps below it too" : ""));
     return crossover;
   }
+  int up_to = -1;
+  while (up_to + 1 < n && sweep.points(up_to + 1).pays()) {
+    ++up_to;
+  }
+  if (up_to >= 0) {
+    const pb::SweepPoint& at = sweep.points(up_to);
+    crossover.set_found(true);
+    crossover.set_up_to_value(at.value());
+    crossover.set_statement(
+        absl::StrFormat("%s at every %s up to %s (%.2fx there), not above it.",
+                        claim, sweep.name(), at.value(), at.capacity_ratio()));
+    return crossover;
+  }
   std::vector<int> paid;
   for (int i = 0; i < n; ++i) {
     if (sweep.points(i).pays()) {
@@ -157,12 +172,13 @@ pb::Crossover FindCrossover(const pb::Sweep& sweep, int runs) {
   }
   crossover.set_statement(absl::StrCat(
       absl::StrReplaceAll(claim, {{"exceeds", "does not exceed"}}),
-      " from any ", sweep.name(), " on within the swept range (",
+      " from any ", sweep.name(),
+      " on, nor up to any, within the swept range (",
       n > 0 ? sweep.points(0).value() : "", " to ",
       n > 0 ? sweep.points(n - 1).value() : "", ")",
-      paid.empty() ? ""
-                   : absl::StrCat("; it did at ", ValueList(sweep, paid),
-                                  ", but not at every value above"),
+      paid.empty()
+          ? ""
+          : absl::StrCat("; it did at ", ValueList(sweep, paid), " only"),
       "."));
   return crossover;
 }

@@ -1,7 +1,8 @@
 // Where the challenger (async) starts to pay against the baseline (sync): at
 // each swept value, whether its capacity under the SLO exceeds the baseline's
 // by at least 20% with ranges that do not overlap; then the lowest value from
-// which that holds at every value above.
+// which that holds at every value above (or, for a knob that helps the
+// baseline as it grows, the highest value up to which it holds).
 //
 //   JudgePoint(sync_arm, async_arm, point);     // point.pays, .judgement
 //   *sweep.mutable_crossover() = FindCrossover(sweep);
@@ -27,8 +28,9 @@ void JudgePoint(const Arm& baseline, const Arm& challenger,
                 ::loadgen::v1::SweepPoint& point);
 
 // From the judged points in ascending order: found when the challenger pays
-// at some value and every value above it; the statement says where, or that
-// it did not within the swept range (and where it paid without holding).
+// at some value and every value above it, or else at some value and every
+// value below it; the statement says where, or that it did neither within the
+// swept range (and where it paid without holding).
 ::loadgen::v1::Crossover FindCrossover(const ::loadgen::v1::Sweep& sweep,
                                        int runs);
 

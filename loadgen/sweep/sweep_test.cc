@@ -124,16 +124,30 @@ TEST(SweepTest, OverlappingRangesDoNotPay) {
   EXPECT_FALSE(out.sweep().crossover().found());
 }
 
-TEST(SweepTest, PayingBelowButNotAboveIsNoCrossover) {
-  const pb::Results out = Sweep(
-      {{"8", PairRun(kSame, {900, 900, 900})}, {"256", PairRun(kSame, kSame)}});
+TEST(SweepTest, PayingUpToAValueIsACrossoverDownwards) {
+  const pb::Results out = Sweep({{"8", PairRun(kSame, {900, 900, 900})},
+                                 {"16", PairRun(kSame, {700, 700, 700})},
+                                 {"256", PairRun(kSame, kSame)}});
   EXPECT_EQ(out.sweep().unit(), "");
+  EXPECT_TRUE(out.sweep().crossover().found());
+  EXPECT_EQ(out.sweep().crossover().from_value(), "");
+  EXPECT_EQ(out.sweep().crossover().up_to_value(), "16");
+  EXPECT_THAT(
+      out.sweep().crossover().statement(),
+      HasSubstr("by at least 20% with separate ranges at every "
+                "upstream_delay up to 16 (1.40x there), not above it."));
+}
+
+TEST(SweepTest, PayingInTheMiddleOnlyIsNoCrossover) {
+  const pb::Results out = Sweep({{"8", PairRun(kSame, kSame)},
+                                 {"16", PairRun(kSame, {900, 900, 900})},
+                                 {"256", PairRun(kSame, kSame)}});
   EXPECT_FALSE(out.sweep().crossover().found());
   EXPECT_THAT(out.sweep().crossover().statement(),
               HasSubstr("does not exceed sync's by at least 20% with separate "
-                        "ranges from any upstream_delay on within the swept "
-                        "range (8 to 256); it did at 8, but not at every "
-                        "value above."));
+                        "ranges from any upstream_delay on, nor up to any, "
+                        "within the swept range (8 to 256); it did at 16 "
+                        "only."));
 }
 
 TEST(SweepTest, BoundsErAgainstTheChallenger) {

@@ -371,7 +371,9 @@
       loadUnit: str(s.load_unit),
       points: points,
       targets: names.filter((n, i) => n !== '' && names.indexOf(n) === i).map((n, i) => ({name: n, color: colorOf(i)})),
-      crossover: {found: crossover.found === true, fromValue: str(crossover.from_value),
+      // The crossover's value (fromValue), and whether the challenger pays from it upwards or up to it (upTo).
+      crossover: {found: crossover.found === true, fromValue: str(crossover.from_value) || str(crossover.up_to_value),
+        upTo: str(crossover.from_value) === '' && str(crossover.up_to_value) !== '',
         statement: str(crossover.statement), rules: arr(crossover.rules).map(str)},
     };
   }
@@ -446,7 +448,7 @@
       const cells = [];
       if (i === 0) {
         cells.push(el('td', {class: 'text value', rowspan: span}, reportLink(point), crossing ?
-          el('span', {class: 'crossover-mark', title: 'the crossover: ' + sw.challenger + ' pays from here on'}, ' \u25B6') : null));
+          el('span', {class: 'crossover-mark', title: 'the crossover: ' + sw.challenger + (sw.crossover.upTo ? ' pays up to here' : ' pays from here on')}, ' \u25B6') : null));
       }
       cells.push(el('td', {class: 'text'}, t.name ? [swatch(t.color), t.name] : el('span', {class: 'muted'}, '\u2013')));
       for (const f of SWEEP_FIGURES) {
@@ -510,8 +512,8 @@
     const cross = sw.crossover.found ? labels.indexOf(sw.crossover.fromValue) : -1;
     const {panel, canvas} = chartPanel(figure.chart + ' vs ' + sw.name,
         'Median over each value\'s runs (line) and their range, min to max (shaded); a gap is a value where the figure ' +
-        'was not found.' + (cross >= 0 ? ' Crossover from ' + labels[cross] + ' (\u25B6 on the axis): ' + sw.challenger +
-        ' pays there and at every value above.' : ''));
+        'was not found.' + (cross >= 0 ? ' Crossover at ' + labels[cross] + ' (\u25B6 on the axis): ' + sw.challenger +
+        ' pays there and at every value ' + (sw.crossover.upTo ? 'below.' : 'above.') : ''));
     const crossing = (ctx) => ctx.index === cross;
     return {panel: panel, draw: () => lineChart(canvas, datasets, {
       interaction: {mode: 'index', intersect: false},
@@ -543,7 +545,7 @@
     const c = sw.crossover;
     const section = el('section', {id: 'sweep'}, el('h2', {}, 'Sweep: ' + sw.name),
         el('p', {class: 'crossover' + (c.found ? ' found' : '')}, c.statement ||
-          (c.found ? 'Crossover from ' + c.fromValue + '.' : 'No crossover was found.')));
+          (c.found ? 'Crossover at ' + c.fromValue + '.' : 'No crossover was found.')));
     if (c.rules.length) {
       append(section, el('details', {class: 'crossover-rules'}, el('summary', {},
           'How the crossover is decided (' + c.rules.length + (c.rules.length === 1 ? ' rule)' : ' rules)')),
