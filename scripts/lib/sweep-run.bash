@@ -13,30 +13,17 @@ sweep_estimate_s() {
 # 125 -> "2m05s"
 minutes() { printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); }
 
-# An upstream delay is waited by every call, twice per iteration of scenarios with two calls (seed,
-# mix), so a latency SLO fixed across the values would fail the larger delays at any load. Unless
-# --slo was given, each value's p99 bound is 100 ms plus those waits: "p99<=140ms,errors<=1%" at 20ms.
-slo_for_delay() {
-  local calls=1
-  [[ $scenario == seed || $scenario == mix* ]] && calls=2
-  awk -v d="$1" -v calls="$calls" 'BEGIN {
-    ms = d + 0
-    if (d ~ /us$/) ms /= 1000; else if (d !~ /ms$/) ms *= 1000
-    printf "p99<=%gms,errors<=1%%", 100 + calls * ms }'
-}
-
 run_sweep() {
-  local n=${#sweep_values[@]} k=0 started=$SECONDS value left_s points=() own_slo=''
+  local n=${#sweep_values[@]} k=0 started=$SECONDS value left_s points=()
   local estimate_s
   estimate_s=$(sweep_estimate_s)
-  [[ " ${set_flags[*]} " == *" --slo "* ]] && own_slo=1
   for value in "${sweep_values[@]}"; do
     k=$((k + 1))
     # Before the first value the estimate; after, the pace so far.
     left_s=$((k == 1 ? estimate_s * n : (SECONDS - started) * (n - k + 1) / (k - 1)))
     echo "compare: sweep $sweep_name = $value (value $k of $n): $(minutes $((SECONDS - started))) so far, about $(minutes "$left_s") left" >&2
     declare -g "$sweep_name=$value"
-    [[ $sweep_name == upstream_delay && -z $own_slo ]] && slo=$(slo_for_delay "$value")
+    [[ $sweep_name == upstream_delay && -z $own_slo ]] && slo=$(slo_for_delay "$value")  # compare's
     dir=$out/$sweep_name-$value
     compare_once "$(describe); sweep $sweep_name = $value (value $k of $n)"
     points+=("$value=$dir")
