@@ -148,7 +148,10 @@ pb::Crossover FindCrossover(const pb::Sweep& sweep, int runs) {
     crossover.set_statement(absl::StrFormat(
         "%s from %s = %s on (%.2fx there%s).", claim, sweep.name(), at.value(),
         at.capacity_ratio(),
-        from == 0 ? "; the lowest value swept, so perhaps below it too" : ""));
+        from == 0       ? "; the lowest value swept, so perhaps below it too"
+        : from == n - 1 ? "; the highest value swept, so not shown to hold "
+                          "above it"
+                        : ""));
     return crossover;
   }
   int up_to = -1;

@@ -115,6 +115,15 @@ TEST(SweepTest, CrossoverFromTheLowestValueThatPaysOnwards) {
   EXPECT_THAT(sweep.crossover().statement(), StartsWith("async's"));
 }
 
+TEST(SweepTest, ACrossoverAtTheHighestValueSaysSo) {
+  const pb::Results out = Sweep({{"0ms", PairRun(kSame, kSame)},
+                                 {"50ms", PairRun(kSame, {650, 700, 640})}});
+  EXPECT_EQ(out.sweep().crossover().from_value(), "50ms");
+  EXPECT_THAT(out.sweep().crossover().statement(),
+              HasSubstr("from upstream_delay = 50ms on (1.30x there; the "
+                        "highest value swept, so not shown to hold above it)."));
+}
+
 TEST(SweepTest, OverlappingRangesDoNotPay) {
   const pb::Results out =
       Sweep({{"0ms", PairRun({400, 500, 700}, {650, 700, 900})}});
