@@ -119,9 +119,10 @@ TEST(SweepTest, ACrossoverAtTheHighestValueSaysSo) {
   const pb::Results out = Sweep({{"0ms", PairRun(kSame, kSame)},
                                  {"50ms", PairRun(kSame, {650, 700, 640})}});
   EXPECT_EQ(out.sweep().crossover().from_value(), "50ms");
-  EXPECT_THAT(out.sweep().crossover().statement(),
-              HasSubstr("from upstream_delay = 50ms on (1.30x there; the "
-                        "highest value swept, so not shown to hold above it)."));
+  EXPECT_THAT(
+      out.sweep().crossover().statement(),
+      HasSubstr("from upstream_delay = 50ms on (1.30x there; the "
+                "highest value swept, so not shown to hold above it)."));
 }
 
 TEST(SweepTest, OverlappingRangesDoNotPay) {
