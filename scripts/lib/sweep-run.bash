@@ -23,7 +23,7 @@ run_sweep() {
     left_s=$((k == 1 ? estimate_s * n : (SECONDS - started) * (n - k + 1) / (k - 1)))
     echo "compare: sweep $sweep_name = $value (value $k of $n): $(minutes $((SECONDS - started))) so far, about $(minutes "$left_s") left" >&2
     declare -g "$sweep_name=$value"
-    [[ $sweep_name == upstream_delay && -z $own_slo ]] && slo=$(slo_for_delay "$value")  # compare's
+    apply_delay_slo
     dir=$out/$sweep_name-$value
     compare_once "$(describe); sweep $sweep_name = $value (value $k of $n)"
     points+=("$value=$dir")
