@@ -1,10 +1,11 @@
 // loadgen: ramps load against gRPC ItemService targets and compares them side
 // by side: flags -> config (core/config.h) -> run (core/runner.h, with the
 // servers' metrics from server_metrics/ and CPU by process from process_cpu/)
-// -> outputs (report/). Five commands besides: `report` re-renders a report,
+// -> outputs (report/). Six commands besides: `report` re-renders a report,
 // `merge` merges a distributed run's shards (distributed/), `diff` compares two
 // runs (diff/), `identical` checks that two targets answer alike (identical/),
-// `sweep` collects the runs of a swept knob (sweep/).
+// `sweep` collects the runs of a swept knob (sweep/), `cpu` samples the CPU of
+// processes loadgen does not drive (process_cpu/).
 //
 //   loadgen --target sync=127.0.0.1:50051 --target async=127.0.0.1:50052 \
 //       --users 10:200:10 --out DIR
@@ -15,6 +16,8 @@
 //                                  same requests to both, answers compared
 //   loadgen sweep NAME VALUE=DIR... --out DIR
 //                                  one run per value, with the crossover
+//   loadgen cpu NAME=PID... --warmup 2s --step_duration 8s
+//                                  CPU and context switches over a window
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -36,6 +39,7 @@
 #include "loadgen/distributed/merge.h"
 #include "loadgen/distributed/merge_input.h"
 #include "loadgen/identical/identical_command.h"
+#include "loadgen/process_cpu/cpu_command.h"
 #include "loadgen/process_cpu/recorder.h"
 #include "loadgen/report/outputs.h"
 #include "loadgen/report/report_html.h"
@@ -340,7 +344,10 @@ int main(int argc, char** argv) {
       "answers to the same requests)\n"
       "  loadgen sweep NAME VALUE=DIR... --out DIR   (collect the runs of a "
       "swept knob, one per value, into DIR/sweep.json and report.html, with "
-      "the crossover)");
+      "the crossover)\n"
+      "  loadgen cpu NAME=PID... [--warmup D] [--step_duration D]   (CPU and "
+      "context switches of processes loadgen does not drive, over a window, "
+      "as one JSON line; \"db\" is a PostgreSQL process tree)");
   if (args.empty()) {
     return RunAndReport(argc, argv);
   }
@@ -370,9 +377,15 @@ int main(int argc, char** argv) {
          .tls_server_name = absl::GetFlag(FLAGS_tls_server_name)},
         std::cout, std::cerr);
   }
+  if (args[0] == "cpu") {
+    return CpuCommand({.processes = {args.begin() + 1, args.end()},
+                       .warmup = absl::GetFlag(FLAGS_warmup),
+                       .window = absl::GetFlag(FLAGS_step_duration)},
+                      std::cout, std::cerr);
+  }
   ExitWithUsageError(absl::StrCat(
       "unknown command \"", absl::StrJoin(args, " "),
       "\" (try: report DIR, merge --out DIR INPUT..., diff A B, identical "
-      "--target A=... --target B=..., sweep NAME VALUE=DIR... --out DIR, or "
-      "--help)"));
+      "--target A=... --target B=..., sweep NAME VALUE=DIR... --out DIR, cpu "
+      "NAME=PID..., or --help)"));
 }
