@@ -4,20 +4,13 @@
 set -uo pipefail
 compare=$(cd -P -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)/scripts/compare
 out=$(mktemp -d)/never-created
-failures=0
+source "$(dirname -- "${BASH_SOURCE[0]}")/expect_exit_2.bash"
 
-# expect_usage_error EXPECTED_TEXT ARG...
+# expect_usage_error EXPECTED_TEXT ARG...: compare with ARG...
 expect_usage_error() {
   local expected=$1
   shift
-  local stderr code
-  stderr=$("$compare" --out "$out" "$@" 2>&1 >/dev/null)
-  code=$?
-  if [ "$code" != 2 ] || [ "$(wc -l <<<"$stderr")" != 1 ] || [[ $stderr != *"$expected"* ]] ||
-    [ -e "$out" ]; then
-    echo "FAIL: compare $*: exit $code, stderr: $stderr" >&2
-    failures=$((failures + 1))
-  fi
+  expect_exit_2 "$expected" "$compare" --out "$out" "$@"
 }
 
 expect_usage_error 'unknown preset "fast" (pooled or study)' --preset fast
