@@ -28,14 +28,6 @@ class DbCallReactor final : public grpc::ServerUnaryReactor {
 
   void OnDone() override { delete this; }
 
-  // Both reactions are trivial and never block (OnCancel only posts to a
-  // loop; OnDone deletes this), so gRPC may run them on the thread that
-  // finished the call, usually our event loop, instead of waking its default
-  // executor for each call: one context switch less per call
-  // (docs/ceilings.md, "Cuts"). gRPC marks this hook "not API" (its own
-  // DefaultReactor uses it); gRPC 1.51's handlers honour it.
-  bool InternalInlineable() override { return true; }
-
  private:
   AsyncPool& pool_;
   std::shared_ptr<DbRequest> request_;
