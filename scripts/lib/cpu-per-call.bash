@@ -13,7 +13,7 @@
 #                                same connections x streams as loadgen
 # Loads: open-loop GetItem at 1,000, 3,000 and 10,000 calls/s, ListItems at 400/s (the floors at
 # GetItem 400/s, for async_vs_sync's bound), and closed-loop saturation (64 users, no think time;
-# pgbench and h2load unthrottled with the same concurrency).
+# h2load unthrottled with the same concurrency, pgbench at the rate each service reached).
 #
 # Each measurement: a step of duration + 2 s, the first 2 s left out; CPU from /proc by the same
 # sampler as loadgen's --cpu_pid (`loadgen cpu` for pgbench and h2load), divided by the successful
