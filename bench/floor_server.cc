@@ -2,7 +2,6 @@
 
 #include <grpcpp/grpcpp.h>
 
-#include <csignal>
 #include <iostream>
 #include <string>
 
@@ -18,6 +17,12 @@ ABSL_FLAG(std::string, listen, "127.0.0.1:0",
           "host:port to serve on; port 0 picks a free port");
 
 namespace asyncgrpc::bench {
+namespace {
+
+// How long calls in flight get once SIGTERM or SIGINT came.
+constexpr absl::Duration kGrace = absl::Seconds(1);
+
+}  // namespace
 
 FloorSetup StartFloor(int argc, char** argv, const char* usage,
                       const std::function<void()>& check_flags) {
@@ -55,16 +60,9 @@ int ServeFloor(grpc::Service& service,
   if (server == nullptr || port == 0) {
     ExitWithUsageError(absl::StrCat("cannot listen on ", listen));
   }
-  const std::string host = listen.substr(0, listen.rfind(':'));
-  std::cout << "listening on " << host << ":" << port << std::endl;
-
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  int signal_number = 0;
-  sigwait(&signals, &signal_number);
-  server->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
+  std::cout << "listening on " << BoundAddress(listen, port) << std::endl;
+  WaitForTerminationSignal(kGrace);
+  server->Shutdown(absl::ToChronoTime(absl::Now() + kGrace));
   server->Wait();
   return 0;
 }

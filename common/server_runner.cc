@@ -42,12 +42,6 @@ sigset_t TerminationSignals() {
   return signals;
 }
 
-// The port part of "host:port" replaced by the port the server bound.
-std::string BoundAddress(const std::string& listen, int port) {
-  const size_t colon = listen.rfind(':');
-  return absl::StrCat(listen.substr(0, colon), ":", port);
-}
-
 // Keeps the service's readiness in step with the database until `stop` is
 // notified.
 void RunHealthLoop(grpc::HealthCheckServiceInterface& health, DbProbe& probe,
@@ -254,7 +248,13 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(
   return server;
 }
 
-// Blocks until SIGTERM or SIGINT, and says which came.
+}  // namespace
+
+std::string BoundAddress(const std::string& listen, int port) {
+  const size_t colon = listen.rfind(':');
+  return absl::StrCat(listen.substr(0, colon), ":", port);
+}
+
 void WaitForTerminationSignal(absl::Duration grace) {
   sigset_t signals = TerminationSignals();
   int signal_number = 0;
@@ -262,8 +262,6 @@ void WaitForTerminationSignal(absl::Duration grace) {
   std::cerr << ProgramName() << ": " << strsignal(signal_number)
             << ": draining, grace " << absl::FormatDuration(grace) << std::endl;
 }
-
-}  // namespace
 
 void BlockTerminationSignals() {
   sigset_t signals = TerminationSignals();

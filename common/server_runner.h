@@ -68,6 +68,13 @@ ServerOptions PoolServerOptions(const ServiceConfig& config, std::string listen,
 // main().
 void BlockTerminationSignals();
 
+// "host:port" with its port replaced by `port`, the one the server bound.
+std::string BoundAddress(const std::string& listen, int port);
+
+// Blocks until SIGTERM or SIGINT (blocked by BlockTerminationSignals), then
+// says on stderr which came and that draining starts with `grace`.
+void WaitForTerminationSignal(absl::Duration grace);
+
 // Serves `service` until SIGTERM or SIGINT, then: health NOT_SERVING, stop
 // accepting calls, give in-flight calls `shutdown_grace` to finish, cancel the
 // rest, return. Prints "listening on HOST:PORT" on stdout once serving, for

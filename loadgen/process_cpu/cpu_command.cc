@@ -45,11 +45,7 @@ absl::StatusOr<std::vector<ProcessCpuRecorder::Process>> ProcessesOf(
       return absl::InvalidArgumentError(
           absl::StrCat("cpu: ", spec, ": no process ", pid->pid));
     }
-    processes.push_back({.name = pid->name,
-                         .pid = pid->pid,
-                         .scope = pid->name == kDbProcessName
-                                      ? CpuScope::kTree
-                                      : CpuScope::kProcess});
+    processes.push_back(ProcessToSample(*pid));
   }
   return processes;
 }

@@ -18,16 +18,20 @@ constexpr char kSource[] = "proc";
 
 }  // namespace
 
+ProcessCpuRecorder::Process ProcessToSample(const CpuPid& cpu_pid) {
+  return {.name = cpu_pid.name,
+          .pid = cpu_pid.pid,
+          .scope = cpu_pid.name == kDbProcessName ? CpuScope::kTree
+                                                  : CpuScope::kProcess};
+}
+
 std::vector<ProcessCpuRecorder::Process> ProcessesToSample(
     const RunConfig& config, const Target& target) {
   std::vector<ProcessCpuRecorder::Process> processes = {
       {.name = kLoadgenProcessName, .pid = static_cast<int>(getpid())}};
   for (const CpuPid& cpu_pid : config.cpu_pids) {
-    if (cpu_pid.name == target.name) {
-      processes.push_back({.name = cpu_pid.name, .pid = cpu_pid.pid});
-    } else if (cpu_pid.name == kDbProcessName) {
-      processes.push_back(
-          {.name = cpu_pid.name, .pid = cpu_pid.pid, .scope = CpuScope::kTree});
+    if (cpu_pid.name == target.name || cpu_pid.name == kDbProcessName) {
+      processes.push_back(ProcessToSample(cpu_pid));
     }
   }
   return processes;

@@ -65,6 +65,10 @@ class ProcessCpuRecorder : public StepObserver {
   std::map<int, Samples> ends_;
 };
 
+// How a --cpu_pid is sampled: "db" as a process tree (a PostgreSQL
+// postmaster and its backends), any other name as one process.
+ProcessCpuRecorder::Process ProcessToSample(const CpuPid& cpu_pid);
+
 // What `target`'s recorder samples: loadgen itself (getpid()), the target's
 // server when config.cpu_pids names it, the database (a tree) when it names
 // "db".

@@ -1,6 +1,7 @@
 # scripts/ceilings' first part: CPU per call, by process, at fixed loads, against the floor of each
 # gRPC API and the references measured in the same run (sourced by scripts/ceilings, which defines
-# bin, out, uri, duration, pool, items, connections, streams, log, start_service).
+# bin, out, uri, db_pid, duration, pool, connections, streams, log, start_service, stop_all,
+# pgbench_script_file and $out/get-item-25.bin).
 #
 # Configurations, each measured at every load it applies to, interleaved (all of them at one load,
 # then the next load), with every server started once and idle while the others are measured:
@@ -83,8 +84,8 @@ cpu_sample() {
 # to RATE queries/s when given, recorded as CONFIG (default pgbench).
 cpu_pgbench() {
   local load=$1 kind=$2 rate=${3:-} config=${4:-pgbench} log script sample tps
-  log=$out/cpu/$config-${load//[^a-z0-9]/_}.log script=$out/cpu/pgbench-$kind.sql
-  [ -s "$script" ] || "$bin/pgbench_script" "$kind" $([ "$kind" = get ] && echo "$items") >"$script"
+  log=$out/cpu/$config-${load//[^a-z0-9]/_}.log
+  script=$(pgbench_script_file "$kind")
   pgbench -n -M prepared -c "$pool" -j "$(nproc)" ${rate:+-R "$rate"} -T "$((duration + 3))" \
     -f "$script" "$uri" >"$log" 2>&1 &
   local bench=$!
@@ -100,10 +101,9 @@ cpu_pgbench() {
 cpu_h2load() {
   local load=$1 rate=${2:-} log sample rps
   log=$out/cpu/h2load-${load//[^a-z0-9]/_}.log
-  printf '\x00\x00\x00\x00\x02\x08\x19' >"$out/cpu/get-item-25.bin"
   h2load -D "$((duration + 3))" -c "$connections" -m "$streams" \
     ${rate:+--rps="$((rate / connections))"} \
-    -H 'content-type: application/grpc' -H 'te: trailers' -d "$out/cpu/get-item-25.bin" \
+    -H 'content-type: application/grpc' -H 'te: trailers' -d "$out/get-item-25.bin" \
     "http://${cpu_address[floor_callback]}/items.v1.ItemService/GetItem" >"$log" 2>&1 &
   local client=$!
   sample=$(cpu_sample client="$client" server="${cpu_pid[floor_callback]}") ||
