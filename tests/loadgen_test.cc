@@ -264,6 +264,28 @@ TEST_F(LoadgenTest, CapacitySearchWithRepeatsKeepsProbesApart) {
   }
 }
 
+// Every call waits 1.5 s upstream and loadgen keeps at most 200 in flight, so
+// 100 calls/s meets "p99<=1600ms" and 300/s does not (its sends go out late).
+// The step at 300/s ends with 200 calls in flight; the probe at 200/s must
+// not count them: started after they ended, its 1.5 s window sees only the
+// answers to its own first 0.5 s (about 100), not another ~130 left over.
+TEST_F(LoadgenTest, CapacityProbeStartsAfterTheStepBeforeHasDrained) {
+  auto slow = RunningService::Start(AsyncService(), SharedDatabaseUri(),
+                                    {"--upstream_delay=1500ms"});
+  ASSERT_TRUE(slow.ok());
+  LoadgenRun run = RunLoadgen(
+      {absl::StrCat("--target=slow=", (*slow)->address()), "--rate=100:300:200",
+       "--max_in_flight=200", "--scenario=get", "--step_duration=2s",
+       "--warmup=500ms", "--slo=p99<=1600ms", "--slo_precision=50%"});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  ASSERT_EQ(run.results.targets_size(), 1);
+  const pb::Capacity& capacity = run.results.targets(0).capacity();
+  ASSERT_GE(capacity.probes_size(), 1) << capacity.statement();
+  const pb::Step& probe = capacity.probes(0);
+  EXPECT_EQ(probe.rate(), 200);
+  EXPECT_LT(probe.ok(), 150) << "calls of the step before ended in the probe";
+}
+
 TEST_F(LoadgenTest, DiffOfARunWithItselfFindsNoDifference) {
   auto async = RunningService::Start(AsyncService(), SharedDatabaseUri());
   ASSERT_TRUE(async.ok());

@@ -370,6 +370,12 @@ void TargetRun::SearchCapacity(pb::TargetResult& result) {
       [&](double load) {
         const std::string label =
             absl::StrCat("probe ", capacity.probes_size() + 1);
+        if (open) {
+          // The step before may have left a backlog (it is often past
+          // capacity): its calls would end inside this probe and be judged
+          // as its own. Each ends by its deadline at the latest.
+          workload_.Drain(absl::Now() + config_.deadline + absl::Seconds(1));
+        }
         return JudgementOf(
             *capacity.add_probes() = MeasureStep(index++, load, label), open);
       });
