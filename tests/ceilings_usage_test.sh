@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# scripts/ceilings' and the floor servers' bad input: one line on stderr and exit 2, before anything
-# is installed, built or started (ceilings' output directory is never created). --help exits 0.
-# Usage: ceilings_usage_test.sh FLOOR_SYNC FLOOR_CALLBACK
+# scripts/ceilings', the floor servers' and the floor client's bad input: one line on stderr and
+# exit 2, before anything is installed, built or started (ceilings' output directory is never
+# created). --help exits 0; the floor client exits 1 when its calls fail.
+# Usage: ceilings_usage_test.sh FLOOR_SYNC FLOOR_CALLBACK FLOOR_CLIENT
 set -uo pipefail
 ceilings=$(cd -P -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)/scripts/ceilings
-floor_sync=$1 floor_callback=$2
+floor_sync=$1 floor_callback=$2 floor_client=$3
 out=$(mktemp -d)/never-created
 source "$(dirname -- "${BASH_SOURCE[0]}")/expect_exit_2.bash"
 
@@ -21,6 +22,19 @@ for floor in "$floor_sync" "$floor_callback"; do
   expect_exit_2 'cannot connect to the database' "$floor" --db=postgresql://127.0.0.1:1/items
 done
 
+expect_exit_2 '--target is required' "$floor_client"
+expect_exit_2 '--rate must be above 0' "$floor_client" --target=127.0.0.1:1 --rate=0
+expect_exit_2 '--duration and --deadline must be above 0' "$floor_client" --target=127.0.0.1:1 --duration=0s
+expect_exit_2 '--channels and --item_ids must be at least 1' "$floor_client" --target=127.0.0.1:1 --channels=0
+expect_exit_2 'takes no positional arguments' "$floor_client" --target=127.0.0.1:1 extra
+# Nobody on port 1: every call fails, and the floor client says so and exits 1.
+counts=$("$floor_client" --target=127.0.0.1:1 --rate=100 --duration=200ms --deadline=2s 2>/dev/null)
+code=$?
+if [ "$code" != 1 ] || [[ $counts != *" 0 ok, "*" failed" ]]; then
+  echo "FAIL: floor_client against no server: exit $code, stdout: $counts" >&2
+  failures=$((failures + 1))
+fi
+
 help=$("$ceilings" --help) || { echo "FAIL: ceilings --help exited $?" >&2; failures=$((failures + 1)); }
 [[ $help == *"--cpu-only"* ]] || { echo "FAIL: ceilings --help does not list --cpu-only" >&2; failures=$((failures + 1)); }
 
@@ -28,4 +42,4 @@ if ((failures)); then
   echo "$failures case(s) failed" >&2
   exit 1
 fi
-echo "ceilings and floor servers: every bad input refused with one line, exit 2"
+echo "ceilings, floor servers and floor client: every bad input refused with one line, exit 2"

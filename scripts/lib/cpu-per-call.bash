@@ -12,12 +12,15 @@
 #                                as many clients as the services' pool
 #   h2load                       the cheapest HTTP/2 client, against floor_callback, same rate,
 #                                same connections x streams as loadgen
+#   floor_client                 bench/floor_client: gRPC's callback client sending GetItem in
+#                                open loop and nothing else, against floor_callback, same rate
+#                                and connections (open loop only)
 # Loads: open-loop GetItem at 1,000, 3,000 and 10,000 calls/s, ListItems at 400/s (the floors at
 # GetItem 400/s, for async_vs_sync's bound), and closed-loop saturation (64 users, no think time;
 # h2load unthrottled with the same concurrency, pgbench at the rate each service reached).
 #
 # Each measurement: a step of duration + 2 s, the first 2 s left out; CPU from /proc by the same
-# sampler as loadgen's --cpu_pid (`loadgen cpu` for pgbench and h2load), divided by the successful
+# sampler as loadgen's --cpu_pid (`loadgen cpu` for pgbench, h2load and floor_client), divided by the successful
 # calls of the window. Writes $out/cpu/measurements.json and sets cpu_rows (JSON, the targets'
 # rows) for ceilings.json.
 
@@ -74,8 +77,8 @@ cpu_loadgen() {
     "$(jq '(.requests | tonumber) - (.ok | tonumber)' <<<"$step")"
 }
 
-# cpu_sample NAME=PID...: `loadgen cpu` over the window, after the same 2 s warm-up; pgbench and
-# h2load run a second longer, so they are still there when the window ends.
+# cpu_sample NAME=PID...: `loadgen cpu` over the window, after the same 2 s warm-up; pgbench,
+# h2load and floor_client run a second longer, so they are still there when the window ends.
 cpu_sample() {
   "$bin/loadgen" cpu "$@" --warmup=2s --step_duration="${duration}s"
 }
@@ -115,12 +118,27 @@ cpu_h2load() {
     "$(jq -c '.processes.server' <<<"$sample")" null
 }
 
+# cpu_floor_client LOAD RATE: bench/floor_client sending GetItem to floor_callback at RATE calls/s.
+cpu_floor_client() {
+  local load=$1 rate=$2 log sample
+  log=$out/cpu/floor_client-${load//[^a-z0-9]/_}.log
+  "$bin/floor_client" --target="${cpu_address[floor_callback]}" --rate="$rate" \
+    --duration="$((duration + 3))s" --channels="$connections" >"$log" 2>&1 &
+  local client=$!
+  sample=$(cpu_sample client="$client" server="${cpu_pid[floor_callback]}") ||
+    { wait "$client"; cat "$log" >&2; exit 1; }
+  wait "$client" || { log "floor_client failed:"; cat "$log" >&2; exit 1; }
+  cpu_record floor_client "$load" get "$rate" true "$(jq -c '.processes.client' <<<"$sample")" \
+    "$(jq -c '.processes.server' <<<"$sample")" null
+}
+
 # cpu_at_load LOAD SCENARIO RATE: every configuration at one open-loop rate (RATE calls/s of
 # SCENARIO; the floors and the services from memory answer GetItem only, so for ListItems the
-# floors run GetItem at that rate and the services from memory sit out, as does h2load).
+# floors run GetItem at that rate and the services from memory sit out, as do h2load and
+# floor_client).
 cpu_at_load() {
   local load=$1 scenario=$2 rate=$3 config
-  log "CPU per call at $load: ${cpu_configs[*]}, pgbench, h2load"
+  log "CPU per call at $load: ${cpu_configs[*]}, pgbench, h2load, floor_client"
   for config in "${cpu_configs[@]}"; do
     case $config in
       floor_*) cpu_loadgen "$config" "$load" get --rate="$rate" ;;
@@ -129,8 +147,10 @@ cpu_at_load() {
     esac
   done
   cpu_pgbench "$load" "$scenario" "$rate"
-  [ "$scenario" = get ] && cpu_h2load "$load" "$rate"
-  return 0
+  if [ "$scenario" = get ]; then
+    cpu_h2load "$load" "$rate"
+    cpu_floor_client "$load" "$rate"
+  fi
 }
 
 # cpu_at_saturation: every configuration with GetItem at closed-loop saturation; h2load with the
@@ -156,14 +176,14 @@ cpu_at_saturation() {
 cpu_rows_from() {
   jq -c '
     def m($c; $l): map(select(.config == $c and .load == $l)) | first;
-    # A row, with a note naming the measurements behind it that had failed calls or an invalid step
+    # A row (a null target: information, nothing to hold), with a note naming the measurements behind it that had failed calls or an invalid step
     # (a load past that configuration'"'"'s capacity: its figure is per successful call).
     def row($id; $l; $ours; $ref; $target; $behind):
       if $ours == null or $ref == null or $ref == 0 then empty
       else {id: $id, load: $l, ours_us: ($ours * 10 | round / 10),
             reference_us: ($ref * 10 | round / 10),
-            ratio: ($ours / $ref * 100 | round / 100), target: $target,
-            holds: ($ours / $ref <= $target)}
+            ratio: ($ours / $ref * 100 | round / 100), target: $target}
+        + (if $target == null then {} else {holds: ($ours / $ref <= $target)} end)
         + ([$behind[] | select(. != null and (.failed > 0 or .valid == false))
             | "\(.config): \(.failed) failed\(if .valid then "" else ", step invalid" end)"]
            | if length > 0 then {note: join("; ")} else {} end) end;
@@ -176,13 +196,15 @@ cpu_rows_from() {
       ($all | m("floor_sync"; $l)) as $fs | ($all | m("floor_callback"; $l)) as $fc |
       ($all | m("sync_memory"; $l)) as $sm | ($all | m("async_memory"; $l)) as $am |
       ($all | m("sync"; $l)) as $s | ($all | m("async"; $l)) as $a |
-      ($all | m("h2load"; $l)) as $h2 |
+      ($all | m("h2load"; $l)) as $h2 | ($all | m("floor_client"; $l)) as $fcl |
       ($all | pgbench_for("async"; $l)) as $pga | ($all | pgbench_for("sync"; $l)) as $pgs |
       row("sync_memory_vs_floor"; $l; $sm.server.us; $fs.server.us; 1.10; [$sm, $fs]),
       row("async_memory_vs_floor"; $l; $am.server.us; $fc.server.us; 1.10; [$am, $fc]),
       row("postgres_async_vs_pgbench"; $l; $a.db.us; $pga.db.us; 0.80; [$a, $pga]),
       row("postgres_sync_vs_pgbench"; $l; $s.db.us; $pgs.db.us; 1.10; [$s, $pgs]),
       row("loadgen_vs_h2load"; $l; $fc.client.us; $h2.client.us; 2.0; [$fc, $h2]),
+      row("loadgen_vs_floor_client"; $l; $fc.client.us; $fcl.client.us; 1.25; [$fc, $fcl]),
+      row("floor_client_vs_h2load"; $l; $fcl.client.us; $h2.client.us; null; [$fcl, $h2]),
       row("async_vs_sync"; $l; arm($a); arm($s);
           ([1.0, (if $fs.server.us > 0 then $fc.server.us / $fs.server.us else 1.0 end)] | max
            | . * 100 | round / 100); [$a, $s])]' "$1"
@@ -215,8 +237,8 @@ cpu_table() {
   echo
   echo "Targets (ratio = ours / reference, µs per call):"
   jq -r '.[] | [.id, .load, (.ours_us | tostring), (.reference_us | tostring), (.ratio | tostring),
-      ("<= " + (.target | tostring)),
-      (if .holds then "holds" else "DOES NOT HOLD" end) + (if .note then " (\(.note))" else "" end)] | @tsv' \
+      (if .target == null then "-" else "<= " + (.target | tostring) end),
+      (if .target == null then "information" elif .holds then "holds" else "DOES NOT HOLD" end) + (if .note then " (\(.note))" else "" end)] | @tsv' \
     <<<"$cpu_rows" |
     awk -F'\t' 'BEGIN {printf "%-26s %-36s %9s %9s %6s %7s %s\n", "id", "load", "ours", "reference", "ratio", "target", ""}
                 {printf "%-26s %-36s %9s %9s %6s %7s %s\n", $1, $2, $3, $4, $5, $6, $7}'
