@@ -20,9 +20,9 @@
 # h2load unthrottled with the same concurrency, pgbench at the rate each service reached).
 #
 # Each measurement: a step of duration + 2 s, the first 2 s left out; CPU from /proc by the same
-# sampler as loadgen's --cpu_pid (`loadgen cpu` for pgbench, h2load and floor_client), divided by the successful
-# calls of the window. Writes $out/cpu/measurements.json and sets cpu_rows (JSON, the targets'
-# rows) for ceilings.json.
+# sampler as loadgen's --cpu_pid (`loadgen cpu` for pgbench, h2load and floor_client), divided by
+# the successful calls of the window. Writes $out/cpu/measurements.json and sets cpu_rows (JSON,
+# the targets' rows) for ceilings.json.
 
 cpu_configs=(floor_sync floor_callback sync_memory async_memory sync async)
 declare -A cpu_address cpu_pid
@@ -176,8 +176,9 @@ cpu_at_saturation() {
 cpu_rows_from() {
   jq -c '
     def m($c; $l): map(select(.config == $c and .load == $l)) | first;
-    # A row (a null target: information, nothing to hold), with a note naming the measurements behind it that had failed calls or an invalid step
-    # (a load past that configuration'"'"'s capacity: its figure is per successful call).
+    # A row (a null target: information, nothing to hold), with a note naming the measurements
+    # behind it that had failed calls or an invalid step (a load past that configuration'"'"'s
+    # capacity: its figure is per successful call).
     def row($id; $l; $ours; $ref; $target; $behind):
       if $ours == null or $ref == null or $ref == 0 then empty
       else {id: $id, load: $l, ours_us: ($ours * 10 | round / 10),
