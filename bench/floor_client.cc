@@ -44,6 +44,8 @@ struct Call {
   items::v1::Item item;
 };
 
+// How the calls ended, and a wait for the last one (callbacks run on gRPC's
+// threads).
 class Counts {
  public:
   void Sent() { in_flight_.fetch_add(1); }
