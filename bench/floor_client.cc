@@ -27,6 +27,7 @@
 #include "common/base/flags.h"
 #include "common/base/runtime_settings.h"
 #include "items/v1/items.grpc.pb.h"
+#include "loadgen/core/open_loop_schedule.h"
 
 ABSL_FLAG(std::string, target, "", "host:port of items.v1.ItemService");
 ABSL_FLAG(double, rate, 1000, "calls per second, in all");
@@ -112,18 +113,19 @@ int main(int argc, char** argv) {
     asyncgrpc::ExitWithUsageError("takes no positional arguments");
   }
   CheckFlags();
-  const double rate = absl::GetFlag(FLAGS_rate);
   const absl::Duration deadline = absl::GetFlag(FLAGS_deadline);
   const int item_ids = absl::GetFlag(FLAGS_item_ids);
   const std::vector<std::unique_ptr<items::v1::ItemService::Stub>> stubs =
       Stubs();
   Counts counts;
+  // loadgen's own plan of send times.
   const absl::Time start = absl::Now();
-  const absl::Time end = start + absl::GetFlag(FLAGS_duration);
+  const asyncgrpc::loadgen::OpenLoopSchedule schedule(
+      start, start + absl::GetFlag(FLAGS_duration), absl::GetFlag(FLAGS_rate));
+  const int64_t sends = schedule.Count();
   int64_t sent = 0;
-  for (absl::Time due = start; due < end;
-       due = start + absl::Seconds(static_cast<double>(sent) / rate)) {
-    const absl::Duration wait = due - absl::Now();
+  for (; sent < sends; ++sent) {
+    const absl::Duration wait = schedule.At(sent) - absl::Now();
     if (wait > absl::ZeroDuration()) {
       absl::SleepFor(wait);
     }
@@ -137,7 +139,6 @@ int main(int argc, char** argv) {
           delete call;
           counts.Ended(status.ok());
         });
-    ++sent;
   }
   counts.SendingDone(absl::Now() + deadline + absl::Seconds(1));
   std::cout << "floor_client: " << sent << " sent, " << counts.ok() << " ok, "
